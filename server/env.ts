@@ -1,0 +1,48 @@
+// The only place configuration is read. Every value is checked here, once, at start-up, so a
+// typo in the environment stops the server with a message instead of misbehaving later.
+import "server-only";
+import path from "node:path";
+import { z } from "zod";
+import { defaultDatabaseUrl } from "./database/default-url";
+import { ROOT } from "./database/providers";
+
+const bool = z
+  .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
+  .transform((v) => ["1", "true", "yes", "on"].includes(v));
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  /** Port of the one HTTP server (dashboard, tRPC, Socket.IO). */
+  FERRY_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Address the HTTP server binds to; loopback by default so nothing is exposed by accident. */
+  FERRY_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Directory for the SQLite database and runtime files. */
+  FERRY_DATA_DIR: z.string().min(1).default(path.join(ROOT, "data")),
+  /** `file:<path>` (SQLite) or `postgres://…`; default: SQLite in FERRY_DATA_DIR. */
+  DATABASE_URL: z.string().optional(),
+  /** Password for the first `admin` user; random (and printed once) when unset. */
+  FERRY_ADMIN_PASSWORD: z.string().min(8, "FERRY_ADMIN_PASSWORD must have at least 8 characters").optional(),
+  /** Session lifetime in hours. */
+  FERRY_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
+  /** Set the Secure flag on the session cookie (turn on behind HTTPS). */
+  FERRY_COOKIE_SECURE: bool.default(false),
+  /** Failed logins allowed per user (and ×4 per IP) in FERRY_LOGIN_WINDOW_S before refusing. */
+  FERRY_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+  FERRY_LOGIN_WINDOW_S: z.coerce.number().int().min(1).default(900),
+  /** Start the embedded two-site lab with the server. */
+  FERRY_LAB: bool.default(false),
+  /** Serve the dashboard from a `next build` (production) or compile on demand (development). */
+  FERRY_NEXT_DEV: bool.optional(),
+});
+
+export type Env = z.infer<typeof envSchema> & { DATABASE_URL: string };
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const env = parsed.data;
+  return { ...env, DATABASE_URL: env.DATABASE_URL || defaultDatabaseUrl(env.FERRY_DATA_DIR) };
+}

@@ -1,0 +1,51 @@
+// The Ferry server: dashboard (Next.js), tRPC, Socket.IO and the embedded subsystems in one
+// process on one port. Start: `npm start` (after `npm run build`). Stop: SIGINT or SIGTERM.
+process.env.NEXT_TELEMETRY_DISABLED = "1";
+
+import next from "next";
+import { loadEnv } from "./env";
+import { ROOT } from "./database/providers";
+import { startFerry } from "./start";
+
+async function main(): Promise<void> {
+  const env = loadEnv();
+  const dev = env.FERRY_NEXT_DEV ?? env.NODE_ENV !== "production";
+  const app = next({ dev, dir: ROOT, hostname: env.FERRY_HOST, port: env.FERRY_PORT });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+
+  const ferry = await startFerry(env, { pages: (req, res) => handle(req, res) });
+  console.log(`Ferry is listening on ${ferry.url} (${dev ? "development" : "production"} build)`);
+
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      console.log(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    console.log(`${signal}: shutting down`);
+    const watchdog = setTimeout(() => {
+      console.error("shutdown took longer than 20 s; exiting");
+      process.exit(1);
+    }, 20_000);
+    watchdog.unref();
+    ferry
+      .stop(signal)
+      .then(() => app.close?.())
+      .then(() => {
+        console.log("stopped");
+        process.exit(0);
+      })
+      .catch((err) => {
+        console.error(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      });
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

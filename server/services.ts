@@ -1,0 +1,31 @@
+// What one running Ferry server holds: configuration, the database, and the embedded
+// subsystems. Built once by main.ts (or by a test) and shared by HTTP, tRPC and Socket.IO.
+import "server-only";
+import type { Env } from "./env";
+import type { Db } from "./db";
+import { LoginRateLimiter } from "./auth/rate-limit";
+import { Subsystems } from "./subsystems";
+import type { FerryIo } from "./realtime/io";
+
+export interface Services {
+  env: Env;
+  db: Db;
+  loginLimiter: LoginRateLimiter;
+  subsystems: Subsystems;
+  /** Set once Socket.IO is attached to the HTTP server. */
+  io: FerryIo | null;
+}
+
+export function createServices(env: Env, db: Db): Services {
+  return {
+    env,
+    db,
+    loginLimiter: new LoginRateLimiter({
+      maxFailuresPerUser: env.FERRY_LOGIN_MAX_FAILURES,
+      maxFailuresPerIp: env.FERRY_LOGIN_MAX_FAILURES * 4,
+      windowMs: env.FERRY_LOGIN_WINDOW_S * 1000,
+    }),
+    subsystems: new Subsystems(),
+    io: null,
+  };
+}

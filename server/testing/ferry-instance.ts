@@ -1,0 +1,76 @@
+// Test helper: a real Ferry server (real SQLite file, real HTTP, real Socket.IO) on a free
+// loopback port, without Next.js: pages answer with a plain marker so the sign-in gate is visible.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { loadEnv } from "../env";
+import { startFerry, type RunningFerry } from "../start";
+
+export interface TestFerry extends RunningFerry {
+  dataDir: string;
+  adminPassword: string;
+  close(): Promise<void>;
+}
+
+export async function startTestFerry(extraEnv: Record<string, string> = {}): Promise<TestFerry> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-test-"));
+  const adminPassword = "admin-test-password";
+  const env = loadEnv({
+    NODE_ENV: "test",
+    FERRY_PORT: "0",
+    FERRY_HOST: "127.0.0.1",
+    FERRY_DATA_DIR: dataDir,
+    FERRY_ADMIN_PASSWORD: adminPassword,
+    ...extraEnv,
+  });
+  let ferry: RunningFerry;
+  try {
+    ferry = await startFerry(env, {
+      pages: (_req, res) => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.end("page");
+      },
+      log: () => {},
+    });
+  } catch (err) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    ...ferry,
+    dataDir,
+    adminPassword,
+    close: async () => {
+      await ferry.stop("test finished");
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Calls a tRPC procedure over real HTTP, as the browser does (superjson-encoded input). */
+export async function trpcCall(
+  baseUrl: string,
+  procedure: string,
+  kind: "query" | "mutation",
+  input?: unknown,
+  cookie?: string,
+): Promise<{ status: number; body: any; setCookie: string[] }> {
+  const { default: superjson } = await import("superjson");
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (cookie) headers.cookie = cookie;
+  const encoded = input === undefined ? undefined : superjson.serialize(input);
+  const res =
+    kind === "query"
+      ? await fetch(`${baseUrl}/api/trpc/${procedure}${encoded ? `?input=${encodeURIComponent(JSON.stringify(encoded))}` : ""}`, { headers })
+      : await fetch(`${baseUrl}/api/trpc/${procedure}`, { method: "POST", headers, body: encoded ? JSON.stringify(encoded) : undefined });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, setCookie: res.headers.getSetCookie() };
+}
+
+export async function login(baseUrl: string, username: string, password: string): Promise<string> {
+  const res = await trpcCall(baseUrl, "auth.login", "mutation", { username, password });
+  if (res.status !== 200) throw new Error(`login as ${username} failed: ${res.status} ${JSON.stringify(res.body)}`);
+  const cookie = res.setCookie.find((c) => c.startsWith("ferry_session="));
+  if (!cookie) throw new Error("login set no session cookie");
+  return cookie.split(";")[0]!;
+}
