@@ -38,7 +38,9 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema> & { DATABASE_URL: string };
 
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const parsed = envSchema.safeParse(source);
+  // An empty variable means "not set" (VAR= in a shell or a .env file).
+  const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
     throw new Error(`invalid configuration:\n${lines.join("\n")}`);

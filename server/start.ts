@@ -34,7 +34,7 @@ export async function startFerry(env: Env, opts: StartOptions): Promise<RunningF
   if (admin.created) {
     log(
       admin.generated
-        ? `first start: created user "${admin.username}" with password: ${admin.password}\n  (shown once; change it after signing in, or set FERRY_ADMIN_PASSWORD before the first start)`
+        ? `first start: created user "${admin.username}" with password: ${admin.password}\n  (shown once; "npm run admin -- reset-password admin" sets a new one)`
         : `first start: created user "${admin.username}" with the password from FERRY_ADMIN_PASSWORD`,
     );
   }

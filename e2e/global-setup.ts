@@ -1,0 +1,53 @@
+// Starts the built Ferry server exactly as `npm start` does, on a fresh data directory and a free
+// port, reads the URL and the admin password it prints, and stops it when the run ends.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-e2e-"));
+  const child = spawn(
+    path.join(ROOT, "node_modules", ".bin", "tsx"),
+    ["--import", "./server/runtime/server-only-hook.mjs", "server/main.ts"],
+    {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: "production", FERRY_PORT: "0", FERRY_HOST: "127.0.0.1", FERRY_DATA_DIR: dataDir, FERRY_ADMIN_PASSWORD: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let log = "";
+  child.stdout.on("data", (d) => (log += d));
+  child.stderr.on("data", (d) => (log += d));
+
+  const started = await new Promise<{ url: string; password: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${log}`)), 60_000);
+    const check = () => {
+      const url = /Ferry is listening on (http:\/\/\S+)/.exec(log)?.[1];
+      const password = /created user "admin" with password: (\S+)/.exec(log)?.[1];
+      if (url && password) {
+        clearTimeout(timer);
+        resolve({ url, password });
+      }
+    };
+    child.stdout.on("data", check);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${log}`));
+    });
+  });
+  process.env.FERRY_E2E_URL = started.url;
+  process.env.FERRY_E2E_ADMIN_PASSWORD = started.password;
+
+  return async () => {
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    const timeout = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    await exited;
+    clearTimeout(timeout);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    if (!/\bstopped\b/.test(log)) throw new Error(`server did not shut down cleanly:\n${log}`);
+  };
+}

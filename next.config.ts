@@ -1,0 +1,11 @@
+import type { NextConfig } from "next";
+import path from "node:path";
+
+const config: NextConfig = {
+  poweredByHeader: false,
+  reactStrictMode: true,
+  // The custom server (server/main.ts) owns /api/trpc and /socket.io; Next only renders pages.
+  turbopack: { root: path.resolve(import.meta.dirname) },
+};
+
+export default config;
