@@ -10,8 +10,8 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-e2e-"));
   const child = spawn(
-    path.join(ROOT, "node_modules", ".bin", "tsx"),
-    ["--import", "./server/runtime/server-only-hook.mjs", "server/main.ts"],
+    process.execPath,
+    ["--import", "tsx", "--import", "./server/runtime/server-only-hook.mjs", "server/main.ts"],
     {
       cwd: ROOT,
       env: { ...process.env, NODE_ENV: "production", FERRY_PORT: "0", FERRY_HOST: "127.0.0.1", FERRY_DATA_DIR: dataDir, FERRY_ADMIN_PASSWORD: "" },

@@ -37,7 +37,7 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema> & { DATABASE_URL: string };
 
-export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
   // An empty variable means "not set" (VAR= in a shell or a .env file).
   const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = envSchema.safeParse(present);

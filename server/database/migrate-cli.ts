@@ -1,6 +1,6 @@
 // npm run db:migrate                      apply pending migrations to DATABASE_URL
-// npm run db:new-migration -- <name>      write a SQLite migration for schema.prisma's changes
-//   (PostgreSQL too when FERRY_SCRATCH_POSTGRES_URL names an empty scratch database)
+// npm run db:new-migration -- <name>      write SQLite and PostgreSQL migrations for schema.prisma's changes
+//   (the PostgreSQL diff needs a reachable server, FERRY_SCRATCH_POSTGRES_URL; nothing is written to it)
 import { createMigration, deployMigrations } from "./migrate";
 import { defaultDatabaseUrl } from "./default-url";
 
@@ -13,14 +13,9 @@ async function main(): Promise<void> {
     return;
   }
   if (verb === "new" && name) {
-    const sqlite = await createMigration("sqlite", name);
-    console.log(sqlite ? `wrote ${sqlite}` : "schema.prisma matches the SQLite migrations; nothing to write");
-    const scratch = process.env.FERRY_SCRATCH_POSTGRES_URL;
-    if (scratch) {
-      const pg = await createMigration("postgresql", name, scratch);
-      console.log(pg ? `wrote ${pg}` : "schema.prisma matches the PostgreSQL migrations; nothing to write");
-    } else {
-      console.log("FERRY_SCRATCH_POSTGRES_URL not set: PostgreSQL migration not written");
+    for (const provider of ["sqlite", "postgresql"] as const) {
+      const folder = await createMigration(provider, name);
+      console.log(folder ? `wrote ${folder}` : `schema.prisma matches the ${provider} migrations; nothing to write`);
     }
     return;
   }

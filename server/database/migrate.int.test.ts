@@ -5,7 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { deployMigrations, diffDatabaseToSchema, readMigrations } from "./migrate";
+import { deployMigrations, diffDatabaseToSchema, lastMigratedSchemaPath, pendingPostgresChange, readMigrations } from "./migrate";
+import { freshPostgresDatabase } from "../testing/ferry-instance";
 import { POSTGRES_SCHEMA_PATH, postgresSchemaFrom, SQLITE_SCHEMA_PATH } from "./providers";
 
 const dirs: string[] = [];
@@ -57,5 +58,32 @@ describe("database migrations", () => {
     const derived = postgresSchemaFrom(fs.readFileSync(SQLITE_SCHEMA_PATH, "utf8"));
     expect(fs.readFileSync(POSTGRES_SCHEMA_PATH, "utf8")).toBe(derived);
     expect(derived).toContain('provider = "postgresql"');
+  });
+});
+
+const pgUrl = process.env.FERRY_TEST_POSTGRES_URL;
+describe.skipIf(!pgUrl)("PostgreSQL migrations", () => {
+  it("cover schema.prisma: the PostgreSQL schema as of the last migration equals the current one", async () => {
+    process.env.FERRY_SCRATCH_POSTGRES_URL = pgUrl;
+    expect(fs.readFileSync(lastMigratedSchemaPath(), "utf8")).toBe(fs.readFileSync(POSTGRES_SCHEMA_PATH, "utf8"));
+    expect(await pendingPostgresChange()).toBe("");
+  });
+
+  it("apply to an empty PostgreSQL database, once, creating every model's table", async () => {
+    const db = await freshPostgresDatabase(pgUrl!);
+    try {
+      const applied = await deployMigrations(db.url);
+      expect(applied).toEqual(readMigrations("postgresql").migrationDirectories.map((d) => path.basename(d.path)));
+      expect(await deployMigrations(db.url)).toEqual([]);
+      const { default: pg } = await import("pg");
+      const c = new pg.Client({ connectionString: db.url });
+      await c.connect();
+      const tables = (await c.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).rows.map((r) => r.table_name);
+      await c.end();
+      const models = [...fs.readFileSync(SQLITE_SCHEMA_PATH, "utf8").matchAll(/^model (\w+) /gm)].map((m) => m[1]);
+      expect(tables).toEqual([...models, "_prisma_migrations"].sort());
+    } finally {
+      await db.drop();
+    }
   });
 });

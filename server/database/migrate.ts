@@ -95,7 +95,7 @@ export async function deployMigrations(databaseUrl: string): Promise<string[]> {
   const target = parseDatabaseUrl(databaseUrl);
   return withEngine(target, async (engine) => {
     const out = await engine.applyMigrations({ migrationsList: readMigrations(target.provider), filters: NO_FILTERS });
-    return out.appliedMigrationNames;
+    return out.appliedMigrationNames.map((name) => path.basename(name));
   });
 }
 
@@ -122,29 +122,29 @@ export async function diffDatabaseToSchema(databaseUrl: string): Promise<string>
   return withEngine(target, (engine) => diffToSchema(engine, target.provider));
 }
 
-/** SQL from the committed migrations to schema.prisma, computed in a scratch database. */
-export async function pendingSchemaChange(provider: Provider, scratchUrl?: string): Promise<string> {
-  let url = scratchUrl;
-  let scratchDir: string | undefined;
-  if (!url) {
-    if (provider !== "sqlite") throw new Error("a scratch PostgreSQL database URL is needed to diff PostgreSQL migrations");
-    scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-migrate-"));
-    url = `file:${path.join(scratchDir, "scratch.db")}`;
-  }
+/** SQL from the committed SQLite migrations to schema.prisma, computed in a scratch database. */
+export async function pendingSchemaChange(provider: "sqlite"): Promise<string> {
+  const scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-migrate-"));
   try {
-    return await withEngine(parseDatabaseUrl(url), async (engine) => {
+    return await withEngine(parseDatabaseUrl(`file:${path.join(scratchDir, "scratch.db")}`), async (engine) => {
       await engine.applyMigrations({ migrationsList: readMigrations(provider), filters: NO_FILTERS });
       return diffToSchema(engine, provider);
     });
   } finally {
-    if (scratchDir) fs.rmSync(scratchDir, { recursive: true, force: true });
+    fs.rmSync(scratchDir, { recursive: true, force: true });
   }
 }
 
-/** Writes <migrations>/<timestamp>_<name>/migration.sql for what schema.prisma changed. */
-export async function createMigration(provider: Provider, name: string, scratchUrl?: string): Promise<string | null> {
+/**
+ * Writes <migrations>/<timestamp>_<name>/migration.sql for what schema.prisma changed.
+ * SQLite: the committed migrations are applied to a scratch file, which is diffed against the
+ * schema. PostgreSQL: the engine cannot introspect PostgreSQL through the pg driver adapter
+ * (it fails on catalog columns of type "char"), so the diff runs between two datamodels — the
+ * schema as of the last PostgreSQL migration (kept in LAST_MIGRATED_SCHEMA) and the current one.
+ */
+export async function createMigration(provider: Provider, name: string): Promise<string | null> {
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`migration name must match [a-z0-9_]+, got "${name}"`);
-  const sql = await pendingSchemaChange(provider, scratchUrl);
+  const sql = provider === "sqlite" ? await pendingSchemaChange("sqlite") : await pendingPostgresChange();
   if (!sql) return null;
   const dir = migrationsDir(provider);
   const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
@@ -152,7 +152,40 @@ export async function createMigration(provider: Provider, name: string, scratchU
   fs.mkdirSync(folder, { recursive: true });
   fs.writeFileSync(path.join(folder, "migration.sql"), sql.endsWith("\n") ? sql : sql + "\n");
   fs.writeFileSync(path.join(dir, "migration_lock.toml"), lockfileText(provider));
+  if (provider === "postgresql") fs.writeFileSync(lastMigratedSchemaPath(), schemaText("postgresql"));
   return folder;
+}
+
+export function lastMigratedSchemaPath(): string {
+  return path.join(migrationsDir("postgresql"), "..", "schema.last-migration.prisma");
+}
+
+/** SQL from the schema of the last PostgreSQL migration to the current schema ("" if none). */
+export async function pendingPostgresChange(): Promise<string> {
+  const { SchemaEngine } = await loadSchemaEngine();
+  const current = { path: schemaPath("postgresql"), content: schemaText("postgresql") };
+  const lastFile = lastMigratedSchemaPath();
+  // The engine connects when it starts although a datamodel-to-datamodel diff reads nothing from
+  // the database: any reachable PostgreSQL will do (FERRY_SCRATCH_POSTGRES_URL).
+  const engine = await SchemaEngine.new(
+    { datamodels: [[current.path, current.content]] },
+    () => {},
+    bindMigrationAwareSqlAdapterFactory(await adapterFactory({ provider: "postgresql", url: process.env.FERRY_SCRATCH_POSTGRES_URL ?? "postgresql://127.0.0.1:5432/postgres" })),
+  );
+  try {
+    const res = await engine.diff({
+      from: fs.existsSync(lastFile)
+        ? { tag: "schemaDatamodel", files: [{ path: lastFile, content: fs.readFileSync(lastFile, "utf8") }] }
+        : { tag: "empty" },
+      to: { tag: "schemaDatamodel", files: [current] },
+      script: true,
+      exitCode: null,
+      filters: NO_FILTERS,
+    });
+    return stripEmptyScript(res.stdout ?? "");
+  } finally {
+    engine.free();
+  }
 }
 
 function stripEmptyScript(script: string): string {

@@ -1,12 +1,13 @@
 // Integration: a real Ferry server (SQLite file, HTTP, Socket.IO) checked from the outside.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { io as connectSocket, type Socket } from "socket.io-client";
-import { login, startTestFerry, trpcCall, type TestFerry } from "../testing/ferry-instance";
+import { login, startTestFerry, TEST_DATABASES, trpcCall, type TestFerry } from "../testing/ferry-instance";
 
+describe.each(TEST_DATABASES)("Ferry server on %s", (database) => {
 let ferry: TestFerry;
 
 beforeAll(async () => {
-  ferry = await startTestFerry({ FERRY_LOGIN_MAX_FAILURES: "5", FERRY_LOGIN_WINDOW_S: "900" });
+  ferry = await startTestFerry({ FERRY_LOGIN_MAX_FAILURES: "5", FERRY_LOGIN_WINDOW_S: "900" }, database);
 });
 afterAll(async () => {
   await ferry?.close();
@@ -160,4 +161,5 @@ describe("pages and Socket.IO behind the same gate", () => {
     expect(await gone).toBe("io server disconnect");
     out.socket.close();
   });
+});
 });

@@ -12,8 +12,37 @@ export interface TestFerry extends RunningFerry {
   close(): Promise<void>;
 }
 
-export async function startTestFerry(extraEnv: Record<string, string> = {}): Promise<TestFerry> {
+/**
+ * A fresh, empty PostgreSQL database on the server named by FERRY_TEST_POSTGRES_URL, dropped by
+ * the returned function. Tests that accept a database URL run on it as well as on SQLite.
+ */
+export async function freshPostgresDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const { default: pg } = await import("pg");
+  const name = `ferry_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** The databases integration tests run on: always SQLite, PostgreSQL too when configured. */
+export const TEST_DATABASES: ("sqlite" | "postgresql")[] = process.env.FERRY_TEST_POSTGRES_URL ? ["sqlite", "postgresql"] : ["sqlite"];
+
+export async function startTestFerry(extraEnv: Record<string, string> = {}, database: "sqlite" | "postgresql" = "sqlite"): Promise<TestFerry> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-test-"));
+  const pgDb = database === "postgresql" ? await freshPostgresDatabase(process.env.FERRY_TEST_POSTGRES_URL!) : null;
+  if (pgDb) extraEnv = { ...extraEnv, DATABASE_URL: pgDb.url };
   const adminPassword = "admin-test-password";
   const env = loadEnv({
     NODE_ENV: "test",
@@ -34,6 +63,7 @@ export async function startTestFerry(extraEnv: Record<string, string> = {}): Pro
     });
   } catch (err) {
     fs.rmSync(dataDir, { recursive: true, force: true });
+    await pgDb?.drop();
     throw err;
   }
   return {
@@ -43,6 +73,7 @@ export async function startTestFerry(extraEnv: Record<string, string> = {}): Pro
     close: async () => {
       await ferry.stop("test finished");
       fs.rmSync(dataDir, { recursive: true, force: true });
+      await pgDb?.drop();
     },
   };
 }

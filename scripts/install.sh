@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what Ferry needs on Debian 12 (run as root): OS packages, npm dependencies, the
+# generated Prisma clients. Idempotent and quick when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
+
+# OS packages: Chromium drives the browser tests; fonts render the dashboard without downloads;
+# PostgreSQL's server binaries let the tests prove the PostgreSQL path (a private instance).
+APT_PACKAGES=(chromium fonts-dejavu-core ca-certificates curl postgresql)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing Debian packages: ${missing[*]} — run as root (or install them) and retry" >&2
+    exit 1
+  fi
+  log "apt-get install ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Node 20.19+ (Next.js 16 and Prisma 7 need it).
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Node.js >= 20.19 is required, found "+process.versions.node); process.exit(1) }'
+
+# npm dependencies, reinstalled only when package-lock.json changed since the last install.
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.ferry-lock-sha256
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > "$stamp"
+fi
+
+log "generating Prisma clients"
+npm run --silent db:generate >/dev/null
+log "done"
