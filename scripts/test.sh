@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install.sh || exit 1
-mkdir -p test-results
+mkdir -p test-reports
 
 # Database-facing tests run on SQLite and, here, on a private PostgreSQL server as well.
 source scripts/test-postgres.sh
@@ -13,17 +13,17 @@ if [ -z "${FERRY_TEST_POSTGRES_URL:-}" ]; then
   pg_test_start || exit 1
   trap pg_test_stop EXIT
 fi
-rm -f test-results/vitest.json test-results/playwright.json
+rm -f test-reports/vitest.json test-reports/playwright.json
 
-npm run --silent test:unit -- --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
+npm run --silent test:unit -- --reporter=default --reporter=json --outputFile.json=test-reports/vitest.json
 unit=$?
-PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/playwright.json npm run --silent test:e2e -- --reporter=list,json
+PLAYWRIGHT_JSON_OUTPUT_NAME=test-reports/playwright.json npm run --silent test:e2e -- --reporter=list,json
 e2e=$?
 
 node -e '
 const fs = require("fs");
 const read = (f) => { try { return JSON.parse(fs.readFileSync(f, "utf8")); } catch { return null; } };
-const v = read("test-results/vitest.json"), p = read("test-results/playwright.json");
+const v = read("test-reports/vitest.json"), p = read("test-reports/playwright.json");
 let passed = 0, failed = 0, skipped = 0;
 if (v) { passed += v.numPassedTests; failed += v.numFailedTests; skipped += v.numPendingTests + (v.numTodoTests || 0); }
 if (p) { passed += p.stats.expected + p.stats.flaky; failed += p.stats.unexpected; skipped += p.stats.skipped; }
