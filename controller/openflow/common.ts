@@ -1,0 +1,125 @@
+import { Reader, Writer } from './buf';
+import { OfpDecodeError, OfpEncodeError } from './errors';
+import { OFP_HEADER_SIZE, OFP_MAX_MESSAGE_LENGTH, readHeader, writeHeader } from './header';
+import type { DecodedMessage, HelloElement } from './types';
+
+/** OFPHET_VERSIONBITMAP, the only hello element defined by 1.3. */
+export const OFPHET_VERSIONBITMAP = 1;
+/** struct ofp_hello_elem_header */
+export const OFP_HELLO_ELEM_HEADER_SIZE = 4;
+
+/** Prepends an ofp_header to a body built by `fill`. */
+export function frame(version: number, type: number, xid: number, fill: (w: Writer) => void): Buffer {
+  const w = new Writer();
+  fill(w);
+  const body = w.toBuffer();
+  const length = OFP_HEADER_SIZE + body.length;
+  if (length > OFP_MAX_MESSAGE_LENGTH) {
+    throw new OfpEncodeError(`message of ${length} bytes exceeds the OpenFlow maximum of ${OFP_MAX_MESSAGE_LENGTH}`);
+  }
+  if (!Number.isInteger(xid) || xid < 0 || xid > 0xffffffff) throw new OfpEncodeError(`bad xid ${xid}`);
+  const out = Buffer.alloc(length);
+  writeHeader(out, { version, type, length, xid });
+  body.copy(out, OFP_HEADER_SIZE);
+  return out;
+}
+
+/**
+ * Shared decode driver: checks framing, then runs `body` on a reader positioned
+ * after the header. OfpDecodeError from the body becomes a 'malformed' message.
+ */
+export function decodeFramed(
+  buf: Buffer,
+  body: (r: Reader, version: number, type: number, xid: number) => DecodedMessage,
+): DecodedMessage {
+  if (buf.length < OFP_HEADER_SIZE) {
+    return { type: 'malformed', version: buf[0] ?? 0, xid: 0, msgType: buf[1] ?? 0, reason: 'shorter than header', raw: Buffer.from(buf) };
+  }
+  const h = readHeader(buf);
+  const raw = Buffer.from(buf);
+  if (h.length !== buf.length) {
+    return { type: 'malformed', version: h.version, xid: h.xid, msgType: h.type, reason: `header length ${h.length} but ${buf.length} bytes given`, raw };
+  }
+  try {
+    return body(new Reader(buf, OFP_HEADER_SIZE, h.length), h.version, h.type, h.xid);
+  } catch (e) {
+    if (e instanceof OfpDecodeError) {
+      return { type: 'malformed', version: h.version, xid: h.xid, msgType: h.type, reason: e.message, raw };
+    }
+    throw e;
+  }
+}
+
+/** Fails if a fixed-size body has bytes left over. */
+export function expectEnd(r: Reader, what: string): void {
+  if (r.remaining !== 0) throw new OfpDecodeError(`${r.remaining} unexpected trailing bytes in ${what}`);
+}
+
+export function decodeHelloElements(r: Reader): HelloElement[] {
+  const out: HelloElement[] = [];
+  while (r.remaining > 0) {
+    r.need(OFP_HELLO_ELEM_HEADER_SIZE, 'hello element header');
+    const type = r.u16();
+    const len = r.u16();
+    if (len < OFP_HELLO_ELEM_HEADER_SIZE) throw new OfpDecodeError(`bad hello element length ${len}`);
+    const body = r.sub(len - OFP_HELLO_ELEM_HEADER_SIZE, 'hello element');
+    if (type === OFPHET_VERSIONBITMAP) {
+      if (body.remaining % 4 !== 0) throw new OfpDecodeError('version bitmap not a multiple of 4 bytes');
+      const bitmaps: number[] = [];
+      while (body.remaining > 0) bitmaps.push(body.u32());
+      out.push({ type: 'versionbitmap', bitmaps });
+    } else {
+      out.push({ type: 'unknown', elem_type: type, data: body.rest() });
+    }
+    // Elements are padded to 8 bytes; tolerate a missing pad on the last one.
+    r.skip(Math.min((8 - (len % 8)) % 8, r.remaining));
+  }
+  return out;
+}
+
+export function encodeHelloElements(w: Writer, elements: readonly HelloElement[]): void {
+  for (const e of elements) {
+    const start = w.length;
+    if (e.type === 'versionbitmap') {
+      w.u16(OFPHET_VERSIONBITMAP).u16(OFP_HELLO_ELEM_HEADER_SIZE + 4 * e.bitmaps.length);
+      for (const b of e.bitmaps) w.u32(b);
+    } else {
+      w.u16(e.elem_type).u16(OFP_HELLO_ELEM_HEADER_SIZE + e.data.length).bytes(e.data);
+    }
+    w.zeros((8 - ((w.length - start) % 8)) % 8);
+  }
+}
+
+/** Versions announced by a hello's version bitmap (bit n of word i is version 32*i+n). */
+export function helloBitmapVersions(elements: readonly HelloElement[] | undefined): number[] | undefined {
+  const bm = elements?.find((e) => e.type === 'versionbitmap');
+  if (!bm || bm.type !== 'versionbitmap') return undefined;
+  const out: number[] = [];
+  bm.bitmaps.forEach((word, i) => {
+    for (let bit = 0; bit < 32; bit++) if ((word >>> bit) & 1) out.push(i * 32 + bit);
+  });
+  return out;
+}
+
+export function versionBitmap(versions: readonly number[]): number[] {
+  const words: number[] = [];
+  for (const v of versions) {
+    const i = Math.floor(v / 32);
+    while (words.length <= i) words.push(0);
+    words[i] = (words[i]! | (1 << (v % 32))) >>> 0;
+  }
+  return words;
+}
+
+export function dpidToString(v: bigint): string {
+  return v.toString(16).padStart(16, '0');
+}
+
+export function dpidFromString(s: string): bigint {
+  if (typeof s !== 'string' || !/^[0-9a-fA-F]{1,16}$/.test(s)) throw new OfpEncodeError(`bad datapath id ${String(s)}`);
+  return BigInt(`0x${s}`);
+}
+
+export function assertNoExtra(what: string, value: unknown): void {
+  if (value !== undefined) throw new OfpEncodeError(`${what} cannot be encoded in this OpenFlow version`);
+}

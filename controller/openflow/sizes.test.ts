@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { OFP_HEADER_SIZE } from './header';
+import { OFP_HELLO_ELEM_HEADER_SIZE } from './common';
+import * as V10 from './v1_0/constants';
+import * as V13 from './v1_3/constants';
+
+// sizeof() values from the OpenFlow 1.0.0 and 1.3.x specifications.
+const SPEC_10: Record<string, number> = {
+  OFP_HEADER_SIZE: 8,
+  OFP_HELLO_SIZE: 8,
+  OFP_SWITCH_CONFIG_SIZE: 12,
+  OFP_PHY_PORT_SIZE: 48,
+  OFP_SWITCH_FEATURES_SIZE: 32,
+  OFP_PORT_STATUS_SIZE: 64,
+  OFP_PORT_MOD_SIZE: 32,
+  OFP_PACKET_IN_SIZE: 20,
+  OFP_PACKET_IN_DATA_OFFSET: 18,
+  OFP_ACTION_HEADER_SIZE: 8,
+  OFP_ACTION_OUTPUT_SIZE: 8,
+  OFP_ACTION_VLAN_VID_SIZE: 8,
+  OFP_ACTION_VLAN_PCP_SIZE: 8,
+  OFP_ACTION_DL_ADDR_SIZE: 16,
+  OFP_ACTION_NW_ADDR_SIZE: 8,
+  OFP_ACTION_NW_TOS_SIZE: 8,
+  OFP_ACTION_TP_PORT_SIZE: 8,
+  OFP_ACTION_ENQUEUE_SIZE: 16,
+  OFP_ACTION_VENDOR_HEADER_SIZE: 8,
+  OFP_PACKET_OUT_SIZE: 16,
+  OFP_MATCH_SIZE: 40,
+  OFP_FLOW_MOD_SIZE: 72,
+  OFP_FLOW_REMOVED_SIZE: 88,
+  OFP_ERROR_MSG_SIZE: 12,
+  OFP_STATS_MSG_SIZE: 12,
+  OFP_DESC_STATS_SIZE: 1068,
+  OFP_FLOW_STATS_REQUEST_SIZE: 56,
+  OFP_FLOW_STATS_SIZE: 88,
+  OFP_AGGREGATE_STATS_REPLY_SIZE: 36,
+  OFP_TABLE_STATS_SIZE: 64,
+  OFP_PORT_STATS_REQUEST_SIZE: 20,
+  OFP_PORT_STATS_SIZE: 104,
+  OFP_VENDOR_HEADER_SIZE: 12,
+};
+
+const SPEC_13: Record<string, number> = {
+  OFP_HEADER_SIZE: 8,
+  OFP_HELLO_SIZE: 8,
+  OFP_HELLO_ELEM_HEADER_SIZE: 4,
+  OFP_HELLO_ELEM_VERSIONBITMAP_SIZE: 4,
+  OFP_SWITCH_CONFIG_SIZE: 12,
+  OFP_PORT_SIZE: 64,
+  OFP_SWITCH_FEATURES_SIZE: 32,
+  OFP_PORT_STATUS_SIZE: 80,
+  OFP_PORT_MOD_SIZE: 40,
+  OFP_MATCH_SIZE: 8,
+  OFP_OXM_HEADER_SIZE: 4,
+  OFP_INSTRUCTION_SIZE: 4,
+  OFP_INSTRUCTION_GOTO_TABLE_SIZE: 8,
+  OFP_INSTRUCTION_WRITE_METADATA_SIZE: 24,
+  OFP_INSTRUCTION_ACTIONS_SIZE: 8,
+  OFP_ACTION_HEADER_SIZE: 8,
+  OFP_ACTION_OUTPUT_SIZE: 16,
+  OFP_ACTION_GENERIC_SIZE: 8,
+  OFP_ACTION_PUSH_SIZE: 8,
+  OFP_ACTION_GROUP_SIZE: 8,
+  OFP_ACTION_SET_FIELD_SIZE: 8,
+  OFP_FLOW_MOD_SIZE: 56,
+  OFP_FLOW_REMOVED_SIZE: 56,
+  OFP_PACKET_IN_SIZE: 32,
+  OFP_PACKET_OUT_SIZE: 24,
+  OFP_ERROR_MSG_SIZE: 12,
+  OFP_ERROR_EXPERIMENTER_MSG_SIZE: 16,
+  OFP_MULTIPART_REQUEST_SIZE: 16,
+  OFP_MULTIPART_REPLY_SIZE: 16,
+  OFP_DESC_SIZE: 1056,
+  OFP_FLOW_STATS_REQUEST_SIZE: 40,
+  OFP_FLOW_STATS_SIZE: 56,
+  OFP_AGGREGATE_STATS_REPLY_SIZE: 24,
+  OFP_TABLE_STATS_SIZE: 24,
+  OFP_PORT_STATS_REQUEST_SIZE: 8,
+  OFP_PORT_STATS_SIZE: 112,
+  OFP_ROLE_REQUEST_SIZE: 24,
+};
+
+const sizesOf = (mod: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(mod).filter(([k]) => /^OFP_.*_(SIZE|OFFSET)$/.test(k)));
+
+describe('struct sizes', () => {
+  it('OpenFlow 1.0 constants equal the spec and none is unchecked', () => {
+    expect(sizesOf(V10)).toEqual(SPEC_10);
+  });
+  it('OpenFlow 1.3 constants equal the spec and none is unchecked', () => {
+    expect(sizesOf(V13)).toEqual(SPEC_13);
+  });
+  it('shared header constants', () => {
+    expect(OFP_HEADER_SIZE).toBe(8);
+    expect(OFP_HELLO_ELEM_HEADER_SIZE).toBe(4);
+  });
+  it('1.3 structs add up: desc = 4*256 + 32, port stats = 8 + 12*8 + 8', () => {
+    expect(V13.OFP_DESC_SIZE).toBe(4 * V13.DESC_STR_LEN + V13.SERIAL_NUM_LEN);
+    expect(V10.OFP_DESC_STATS_SIZE).toBe(V10.OFP_STATS_MSG_SIZE + 4 * V10.DESC_STR_LEN + V10.SERIAL_NUM_LEN);
+    expect(V13.OFP_PORT_STATS_SIZE).toBe(8 + 12 * 8 + 8);
+    expect(V10.OFP_PORT_STATS_SIZE).toBe(8 + 12 * 8);
+  });
+});
