@@ -1,0 +1,178 @@
+// The learning switch of the paper's controller, as plain logic: a PACKET_IN goes in, the
+// messages to send come out. Per switch an FDB (MAC → port) with aging; unknown or group
+// destinations are flooded; once the destination is known a flow (in_port, eth_src, eth_dst)
+// is installed with an idle timeout and SEND_FLOW_REM so the traffic monitor gets its counters.
+import { OFPP_FLOOD, OFP_NO_BUFFER, type FlowModMsg, type OfpMessage, type PacketOutMsg } from "../openflow";
+import { isMulticast, isReservedMac, parseEthernet, type EthSummary } from "../packet";
+
+export const OFPFF_SEND_FLOW_REM = 1;
+
+export interface LearningSwitchConfig {
+  /** FDB entries unused for this long are forgotten. */
+  agingMs: number;
+  /** idle_timeout of installed flows, seconds. */
+  flowIdleTimeout: number;
+  flowPriority: number;
+  /** Cookie that marks flows as this controller's (removed on reconnect, filtered in views). */
+  cookie: bigint;
+}
+
+export const DEFAULT_LEARNING_SWITCH: LearningSwitchConfig = {
+  agingMs: 300_000,
+  flowIdleTimeout: 60,
+  flowPriority: 100,
+  cookie: 0xfe77_0000_0000_0001n,
+};
+
+interface FdbEntry {
+  port: number;
+  lastSeen: number;
+}
+
+export class Fdb {
+  private readonly byMac = new Map<string, FdbEntry>();
+  constructor(private readonly agingMs: number) {}
+
+  lookup(mac: string, now: number): number | undefined {
+    const e = this.byMac.get(mac);
+    if (!e) return undefined;
+    if (now - e.lastSeen > this.agingMs) {
+      this.byMac.delete(mac);
+      return undefined;
+    }
+    return e.port;
+  }
+
+  /** Records mac on port; returns the previous port if the MAC moved. */
+  learn(mac: string, port: number, now: number): number | undefined {
+    const prev = this.lookup(mac, now);
+    this.byMac.set(mac, { port, lastSeen: now });
+    return prev !== undefined && prev !== port ? prev : undefined;
+  }
+
+  forget(mac: string): boolean {
+    return this.byMac.delete(mac);
+  }
+
+  /** Drops aged entries; returns how many. */
+  expire(now: number): number {
+    let n = 0;
+    for (const [mac, e] of this.byMac) {
+      if (now - e.lastSeen > this.agingMs) {
+        this.byMac.delete(mac);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  entries(now: number): { mac: string; port: number; ageMs: number }[] {
+    this.expire(now);
+    return [...this.byMac].map(([mac, e]) => ({ mac, port: e.port, ageMs: now - e.lastSeen }));
+  }
+
+  get size(): number {
+    return this.byMac.size;
+  }
+}
+
+export interface PacketInEvent {
+  dpid: string;
+  in_port: number;
+  buffer_id: number;
+  data: Buffer;
+  now: number;
+  /** The frame's headers if the caller already parsed them (saves a second parse per packet). */
+  eth?: EthSummary | null;
+}
+
+export class LearningSwitch {
+  private readonly fdbs = new Map<string, Fdb>();
+  constructor(readonly config: LearningSwitchConfig = DEFAULT_LEARNING_SWITCH) {}
+
+  fdb(dpid: string): Fdb {
+    let f = this.fdbs.get(dpid);
+    if (!f) {
+      f = new Fdb(this.config.agingMs);
+      this.fdbs.set(dpid, f);
+    }
+    return f;
+  }
+
+  /** The switch went away: its FDB means nothing any more. */
+  dropSwitch(dpid: string): void {
+    this.fdbs.delete(dpid);
+  }
+
+  onPacketIn(ev: PacketInEvent): OfpMessage[] {
+    const eth = ev.eth === undefined ? parseEthernet(ev.data) : ev.eth;
+    if (!eth || isReservedMac(eth.eth_dst) || isMulticast(eth.eth_src)) return [];
+    const fdb = this.fdb(ev.dpid);
+    const out: OfpMessage[] = [];
+
+    const movedFrom = fdb.learn(eth.eth_src, ev.in_port, ev.now);
+    if (movedFrom !== undefined) out.push(...this.forgetFlowsFor(eth.eth_src));
+
+    const dstPort = isMulticast(eth.eth_dst) ? undefined : fdb.lookup(eth.eth_dst, ev.now);
+    if (dstPort === undefined) {
+      out.push(packetOut(ev, OFPP_FLOOD));
+      return out;
+    }
+    if (dstPort === ev.in_port) return out; // the destination sits behind the ingress port: nothing to do
+    out.push(this.flowFor(ev.in_port, eth.eth_src, eth.eth_dst, dstPort), packetOut(ev, dstPort));
+    return out;
+  }
+
+  /** FLOW_MODs that remove this controller's flows to or from mac (a moved MAC's stale paths). */
+  forgetFlowsFor(mac: string): FlowModMsg[] {
+    return [{ eth_dst: mac }, { eth_src: mac }].map((match) => ({
+      type: "flow_mod",
+      xid: 0,
+      command: "delete",
+      cookie: this.config.cookie,
+      cookie_mask: 0xffff_ffff_ffff_ffffn,
+      table_id: 0,
+      idle_timeout: 0,
+      hard_timeout: 0,
+      priority: 0,
+      buffer_id: OFP_NO_BUFFER,
+      out_port: 0xffffffff,
+      out_group: 0xffffffff,
+      flags: 0,
+      match,
+      actions: [],
+    }));
+  }
+
+  private flowFor(inPort: number, src: string, dst: string, outPort: number): FlowModMsg {
+    return {
+      type: "flow_mod",
+      xid: 0,
+      command: "add",
+      cookie: this.config.cookie,
+      table_id: 0,
+      idle_timeout: this.config.flowIdleTimeout,
+      hard_timeout: 0,
+      priority: this.config.flowPriority,
+      buffer_id: OFP_NO_BUFFER,
+      out_port: 0xffffffff,
+      out_group: 0xffffffff,
+      flags: OFPFF_SEND_FLOW_REM,
+      match: { in_port: inPort, eth_src: src, eth_dst: dst },
+      actions: [{ type: "output", port: outPort }],
+    };
+  }
+}
+
+/** OVS does not buffer packets for the controller, so the frame always travels back with the PACKET_OUT. */
+function packetOut(ev: PacketInEvent, port: number): PacketOutMsg {
+  const buffered = ev.buffer_id !== OFP_NO_BUFFER;
+  return {
+    type: "packet_out",
+    xid: 0,
+    buffer_id: ev.buffer_id,
+    in_port: ev.in_port,
+    actions: [{ type: "output", port }],
+    data: buffered ? Buffer.alloc(0) : ev.data,
+  };
+}

@@ -1,0 +1,207 @@
+// The embedded OpenFlow controller: listens on TCP (optionally TLS) and UNIX sockets, runs one
+// Datapath per switch, feeds PACKET_INs to the learning switch and FLOW_REMOVEDs / flow stats to
+// the traffic monitor, and publishes everything on one event hub.
+import fs from "node:fs";
+import net from "node:net";
+import tls from "node:tls";
+import { Datapath, type DatapathOptions } from "./datapath";
+import { EventHub } from "./events";
+import { DEFAULT_LEARNING_SWITCH, LearningSwitch, type LearningSwitchConfig } from "./apps/learning-switch";
+import { TrafficMonitor } from "./apps/traffic-monitor";
+import { parseEthernet } from "./packet";
+import { formatMatch, formatActions, formatInstructions } from "./openflow/ofctl";
+import type { FlowModMsg } from "./openflow";
+
+export type ListenSpec =
+  | { kind: "tcp"; host: string; port: number }
+  | { kind: "tls"; host: string; port: number; key: string | Buffer; cert: string | Buffer; ca?: string | Buffer; requestCert?: boolean }
+  | { kind: "unix"; path: string };
+
+export interface OpenFlowControllerOptions {
+  listen: ListenSpec[];
+  datapath?: Partial<Omit<DatapathOptions, "cookie">>;
+  learningSwitch?: Partial<LearningSwitchConfig>;
+  /** Recent events kept in memory. */
+  eventCapacity?: number;
+  log?: (line: string) => void;
+}
+
+export class OpenFlowController {
+  readonly events: EventHub;
+  readonly learning: LearningSwitch;
+  readonly monitor: TrafficMonitor;
+  /** Switches that finished the handshake, by datapath id. */
+  readonly switches = new Map<string, Datapath>();
+  /** Every open connection, including those still in the handshake. */
+  private readonly connections = new Set<Datapath>();
+  private readonly servers: { spec: ListenSpec; server: net.Server }[] = [];
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly opts: OpenFlowControllerOptions) {
+    this.events = new EventHub(opts.eventCapacity ?? 10_000);
+    this.learning = new LearningSwitch({ ...DEFAULT_LEARNING_SWITCH, ...opts.learningSwitch });
+    this.monitor = new TrafficMonitor(this.learning.config.cookie);
+    this.log = opts.log ?? (() => {});
+  }
+
+  async start(): Promise<void> {
+    for (const spec of this.opts.listen) {
+      const server = this.createServer(spec);
+      if (spec.kind === "unix") removeStaleSocket(spec.path);
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        const done = () => {
+          server.off("error", reject);
+          resolve();
+        };
+        if (spec.kind === "unix") server.listen(spec.path, done);
+        else server.listen(spec.port, spec.host, done);
+      });
+      server.on("error", (err) => this.events.emit({ type: "error", at: Date.now(), dpid: null, message: `listener: ${err.message}` }));
+      this.servers.push({ spec, server });
+      this.log(`OpenFlow controller listening on ${describe(spec, server)}`);
+    }
+  }
+
+  /** Where the controller listens, as OVS `set-controller` targets (tcp:…, ssl:…, unix:…). */
+  targets(): string[] {
+    return this.servers.map(({ spec, server }) => {
+      if (spec.kind === "unix") return `unix:${spec.path}`;
+      const port = (server.address() as net.AddressInfo).port;
+      return `${spec.kind === "tls" ? "ssl" : "tcp"}:${spec.host}:${port}`;
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const dp of this.connections) dp.close("controller stopping");
+    await Promise.all(
+      this.servers.map(({ spec, server }) =>
+        new Promise<void>((resolve) => server.close(() => resolve())).then(() => {
+          if (spec.kind === "unix") removeStaleSocket(spec.path);
+        }),
+      ),
+    );
+    this.servers.length = 0;
+  }
+
+  switch(dpid: string): Datapath | undefined {
+    return this.switches.get(dpid);
+  }
+
+  private createServer(spec: ListenSpec): net.Server {
+    const onSocket = (socket: net.Socket) => this.accept(socket, remoteOf(spec, socket));
+    if (spec.kind === "tls") {
+      return tls.createServer({ key: spec.key, cert: spec.cert, ca: spec.ca, requestCert: spec.requestCert ?? false }, onSocket);
+    }
+    return net.createServer(onSocket);
+  }
+
+  private accept(socket: net.Socket, remote: string): void {
+    const dp = new Datapath(socket, remote, { ...this.opts.datapath, cookie: this.learning.config.cookie });
+    this.connections.add(dp);
+
+    dp.on("ready", () => {
+      const previous = this.switches.get(dp.dpid);
+      if (previous && previous !== dp) previous.close("replaced by a new connection from the same switch");
+      this.switches.set(dp.dpid, dp);
+      this.events.emit({ type: "switch_connected", at: Date.now(), dpid: dp.dpid, version: dp.version, remote, ports: [...dp.ports.values()] });
+      this.log(`switch ${dp.dpid} connected (OpenFlow ${dp.version === 1 ? "1.0" : "1.3"}, ${remote})`);
+    });
+
+    dp.on("message", (msg) => {
+      const at = Date.now();
+      switch (msg.type) {
+        case "packet_in": {
+          if (!dp.isReady) return;
+          const inPort = msg.in_port ?? msg.match?.in_port ?? 0;
+          const eth = parseEthernet(msg.data);
+          this.events.emit({
+            type: "packet_in",
+            at,
+            dpid: dp.dpid,
+            in_port: inPort,
+            reason: msg.reason,
+            eth_src: eth?.eth_src ?? "",
+            eth_dst: eth?.eth_dst ?? "",
+            eth_type: eth?.eth_type ?? 0,
+            length: msg.total_len,
+          });
+          const out = this.learning.onPacketIn({ dpid: dp.dpid, in_port: inPort, buffer_id: msg.buffer_id, data: msg.data, now: at, eth });
+          try {
+            dp.sendAll(out);
+          } catch (err) {
+            this.events.emit({ type: "error", at, dpid: dp.dpid, message: `could not answer a packet-in: ${errorText(err)}` });
+          }
+          return;
+        }
+        case "flow_removed":
+          this.monitor.onFlowRemoved(dp.dpid, msg);
+          this.events.emit({
+            type: "flow_removed",
+            at,
+            dpid: dp.dpid,
+            reason: msg.reason,
+            priority: msg.priority,
+            cookie: msg.cookie,
+            packets: msg.packet_count,
+            bytes: msg.byte_count,
+            summary: formatMatch(msg.match, msg.priority, dp.version),
+          });
+          return;
+        case "port_status":
+          this.events.emit({ type: "port_status", at, dpid: dp.dpid, reason: (["add", "delete", "modify"] as const)[msg.reason] ?? "modify", port: msg.desc });
+          return;
+        default:
+          return;
+      }
+    });
+
+    dp.on("flowModSent", (fm) => {
+      if (!dp.isReady) return;
+      this.events.emit({ type: "flow_mod", at: Date.now(), dpid: dp.dpid, command: fm.command, priority: fm.priority, cookie: fm.cookie, summary: flowModSummary(fm, dp.version) });
+    });
+    dp.on("flowTable", (changes) => this.events.emit({ type: "flow_table", at: Date.now(), dpid: dp.dpid, changes }));
+    dp.on("flowStats", (flows) => this.monitor.onFlowStats(dp.dpid, flows));
+    dp.on("switchError", (err) =>
+      this.events.emit({ type: "error", at: Date.now(), dpid: dp.dpid, message: `switch reported error type ${err.error_type} code ${err.code}` }),
+    );
+    dp.on("close", (reason) => {
+      this.connections.delete(dp);
+      if (dp.dpid && this.switches.get(dp.dpid) === dp) {
+        this.switches.delete(dp.dpid);
+        this.learning.dropSwitch(dp.dpid);
+        this.monitor.dropSwitch(dp.dpid);
+        this.events.emit({ type: "switch_disconnected", at: Date.now(), dpid: dp.dpid, reason });
+        this.log(`switch ${dp.dpid} disconnected: ${reason}`);
+      } else if (!dp.isReady) {
+        this.events.emit({ type: "error", at: Date.now(), dpid: dp.dpid || null, message: `connection from ${remote} closed before it was ready: ${reason}` });
+      }
+    });
+  }
+}
+
+function flowModSummary(fm: FlowModMsg, version: number): string {
+  const actions = fm.instructions ? formatInstructions(fm.instructions) : formatActions(fm.actions ?? []);
+  return `${formatMatch(fm.match, fm.priority, version)} actions=${actions}`;
+}
+
+function removeStaleSocket(path: string): void {
+  try {
+    if (fs.statSync(path).isSocket()) fs.unlinkSync(path);
+  } catch {
+    // Not there: nothing to remove.
+  }
+}
+
+function remoteOf(spec: ListenSpec, socket: net.Socket): string {
+  return spec.kind === "unix" ? `unix:${spec.path}` : `${socket.remoteAddress}:${socket.remotePort}`;
+}
+
+function describe(spec: ListenSpec, server: net.Server): string {
+  if (spec.kind === "unix") return `unix:${spec.path}`;
+  return `${spec.kind}:${spec.host}:${(server.address() as net.AddressInfo).port}`;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,450 @@
+// One switch connection: HELLO and version negotiation, FEATURES, port descriptions, config,
+// stale-flow clean-up and the table-miss flow, then steady state — echo keepalive both ways,
+// requests matched to replies by xid, the flow-table mirror, and events for the apps.
+// A protocol error from the switch closes only this connection.
+import { EventEmitter } from "node:events";
+import type { Socket } from "node:net";
+import {
+  decodeMessage,
+  encodeMessage,
+  makeHello,
+  MultipartAssembler,
+  negotiateVersion,
+  OfpFramer,
+  OFP13_VERSION,
+  OFPCML_NO_BUFFER,
+  OFPP_ANY,
+  OFPP_CONTROLLER,
+  OFP_NO_BUFFER,
+  SUPPORTED_VERSIONS,
+  type DecodedMessage,
+  type ErrorMsg,
+  type FlowModMsg,
+  type FlowStats,
+  type MultipartReplyBody,
+  type MultipartRequestBody,
+  type OfpMessage,
+  type PortDesc,
+} from "./openflow";
+import { FlowTable, type FlowChange } from "./flow-table";
+
+const OFPET_HELLO_FAILED = 0;
+const OFPHFC_INCOMPATIBLE = 0;
+const OFPET_BAD_REQUEST = 1;
+const OFPBRC_BAD_VERSION = 0;
+const OFPBRC_BAD_TYPE = 1;
+const OFPBRC_BAD_LEN = 6;
+const OFPTT_ALL = 0xff;
+const ALL_ONES_64 = 0xffff_ffff_ffff_ffffn;
+
+export interface DatapathOptions {
+  versions?: readonly number[];
+  /** Send ECHO_REQUEST after this much silence from the switch. */
+  echoIntervalMs?: number;
+  /** Close the connection after this much silence. */
+  echoTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
+  /** Flows carrying this cookie are the controller's: removed when the switch (re)connects. */
+  cookie: bigint;
+  /** Poll flow stats this often to keep the mirror true (0 = never). */
+  flowStatsIntervalMs?: number;
+}
+
+export type DatapathState = "hello" | "features" | "configuring" | "ready" | "closed";
+
+/** An OpenFlow ERROR received in answer to one of our requests. */
+export class OpenFlowError extends Error {
+  constructor(
+    readonly errorType: number,
+    readonly code: number,
+    readonly data: Buffer,
+    what: string,
+  ) {
+    super(`switch refused ${what}: error type ${errorType} code ${code}`);
+  }
+}
+
+interface Pending {
+  resolve: (m: DecodedMessage) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  what: string;
+}
+
+export interface DatapathEvents {
+  ready: [];
+  message: [DecodedMessage];
+  flowTable: [FlowChange[]];
+  /** A complete flow-stats reply (the switch's whole table). */
+  flowStats: [FlowStats[]];
+  flowModSent: [FlowModMsg];
+  /** An ERROR the switch sent that answers no pending request (e.g. a refused FLOW_MOD). */
+  switchError: [ErrorMsg];
+  close: [string];
+}
+
+export class Datapath extends EventEmitter<DatapathEvents> {
+  state: DatapathState = "hello";
+  version = 0;
+  dpid = "";
+  nTables = 0;
+  readonly ports = new Map<number, PortDesc>();
+  readonly flows = new FlowTable();
+  readonly connectedAt = Date.now();
+  closeReason: string | null = null;
+
+  private readonly framer = new OfpFramer();
+  private readonly assembler = new MultipartAssembler();
+  private readonly pending = new Map<number, Pending>();
+  private nextXid = 1;
+  private lastRx = Date.now();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly opts: Required<DatapathOptions>;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly remote: string,
+    options: DatapathOptions,
+  ) {
+    super();
+    this.opts = {
+      versions: SUPPORTED_VERSIONS,
+      echoIntervalMs: 5_000,
+      echoTimeoutMs: 15_000,
+      requestTimeoutMs: 10_000,
+      handshakeTimeoutMs: 10_000,
+      flowStatsIntervalMs: 10_000,
+      ...options,
+    };
+    socket.setNoDelay(true);
+    socket.on("data", (chunk) => this.onData(chunk));
+    socket.on("error", (err) => this.close(`socket error: ${err.message}`));
+    socket.on("close", () => this.close("connection closed by the switch"));
+
+    const hello = makeHello(this.takeXid(), this.opts.versions);
+    this.write(encodeMessage(hello.version, hello.msg));
+    const handshake = setTimeout(() => {
+      if (this.state !== "ready") this.close(`handshake did not finish within ${this.opts.handshakeTimeoutMs} ms (stuck in ${this.state})`);
+    }, this.opts.handshakeTimeoutMs);
+    this.timers.push(handshake);
+  }
+
+  get isReady(): boolean {
+    return this.state === "ready";
+  }
+
+  // ── sending ────────────────────────────────────────────────────────────────────────────────
+  private takeXid(): number {
+    const x = this.nextXid;
+    this.nextXid = this.nextXid >= 0xffffffff ? 1 : this.nextXid + 1;
+    return x;
+  }
+
+  private write(buf: Buffer): void {
+    if (this.state === "closed" || this.socket.destroyed) return;
+    this.socket.write(buf);
+  }
+
+  /** Sends a message (xid assigned when 0); FLOW_MODs also update the mirror. Returns the xid. */
+  send(msg: OfpMessage): number {
+    if (this.state === "closed") throw new Error(`switch ${this.dpid || this.remote} is disconnected`);
+    const xid = msg.xid || this.takeXid();
+    const out = { ...msg, xid } as OfpMessage;
+    this.write(encodeMessage(this.version, out));
+    if (out.type === "flow_mod") {
+      const changes = this.flows.applyFlowMod(out, Date.now());
+      this.emit("flowModSent", out);
+      if (changes.length) this.emit("flowTable", changes);
+    }
+    return xid;
+  }
+
+  sendAll(msgs: readonly OfpMessage[]): void {
+    for (const m of msgs) this.send(m);
+  }
+
+  /** Sends a request and resolves with its (assembled) reply; rejects on ERROR, timeout or close. */
+  request(msg: OfpMessage, what: string = msg.type): Promise<DecodedMessage> {
+    if (this.state === "closed") return Promise.reject(new Error(`switch ${this.dpid || this.remote} is disconnected`));
+    const xid = this.takeXid();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(xid);
+        reject(new Error(`${what} to ${this.dpid || this.remote}: no reply within ${this.opts.requestTimeoutMs} ms`));
+      }, this.opts.requestTimeoutMs);
+      this.pending.set(xid, { resolve, reject, timer, what });
+      this.write(encodeMessage(this.version, { ...msg, xid } as OfpMessage));
+    });
+  }
+
+  /** Resolves once the switch has processed everything sent before it. */
+  async barrier(): Promise<void> {
+    await this.request({ type: "barrier_request", xid: 0 }, "barrier");
+  }
+
+  async multipart(body: MultipartRequestBody): Promise<MultipartReplyBody> {
+    const reply = await this.request({ type: "multipart_request", xid: 0, flags: 0, body }, `${body.kind} stats request`);
+    if (reply.type !== "multipart_reply") throw new Error(`expected a ${body.kind} stats reply, got ${reply.type}`);
+    return reply.body;
+  }
+
+  async flowStats(): Promise<FlowStats[]> {
+    const body = await this.multipart({
+      kind: "flow",
+      table_id: OFPTT_ALL,
+      out_port: OFPP_ANY,
+      out_group: OFPP_ANY,
+      cookie: 0n,
+      cookie_mask: 0n,
+      match: {},
+    });
+    if (body.kind !== "flow") throw new Error(`expected flow stats, got ${body.kind}`);
+    return body.flows;
+  }
+
+  /** Re-reads the switch's flow table into the mirror; emits what differed. */
+  async refreshFlows(): Promise<FlowChange[]> {
+    const flows = await this.flowStats();
+    this.emit("flowStats", flows);
+    const changes = this.flows.replaceFromStats(flows, Date.now());
+    if (changes.length) this.emit("flowTable", changes);
+    return changes;
+  }
+
+  // ── receiving ──────────────────────────────────────────────────────────────────────────────
+  private onData(chunk: Buffer): void {
+    this.lastRx = Date.now();
+    const { frames, error } = this.framer.push(chunk);
+    for (const f of frames) {
+      if (this.state === "closed") return;
+      this.onFrame(f);
+    }
+    if (error && this.state !== "closed") {
+      this.sendError(OFPET_BAD_REQUEST, OFPBRC_BAD_LEN, error.xid, error.header);
+      this.close(`protocol error: ${error.message}`);
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const msg = decodeMessage(frame);
+    if (this.state === "hello") {
+      if (msg.type !== "hello") {
+        this.close(`expected HELLO first, got ${msg.type}`);
+        return;
+      }
+      const v = negotiateVersion(msg, this.opts.versions);
+      if (v === undefined) {
+        this.version = Math.max(...this.opts.versions);
+        this.sendError(OFPET_HELLO_FAILED, OFPHFC_INCOMPATIBLE, msg.xid, Buffer.from(`supported versions: ${this.opts.versions.join(",")}`));
+        this.close(`no common OpenFlow version (switch offered ${msg.version})`);
+        return;
+      }
+      this.version = v;
+      this.state = "features";
+      void this.handshake();
+      return;
+    }
+    if (msg.version !== this.version) {
+      this.sendError(OFPET_BAD_REQUEST, OFPBRC_BAD_VERSION, msg.xid, frame.subarray(0, 64));
+      this.close(`message with version ${msg.version} on a ${this.version} connection`);
+      return;
+    }
+    switch (msg.type) {
+      case "echo_request":
+        this.write(encodeMessage(this.version, { type: "echo_reply", xid: msg.xid, data: msg.data }));
+        return;
+      case "unknown":
+        this.sendError(OFPET_BAD_REQUEST, OFPBRC_BAD_TYPE, msg.xid, frame.subarray(0, 64));
+        return;
+      case "malformed":
+        this.sendError(OFPET_BAD_REQUEST, OFPBRC_BAD_LEN, msg.xid, frame.subarray(0, 64));
+        this.close(`malformed ${msg.msgType} message: ${msg.reason}`);
+        return;
+      case "error": {
+        const p = this.pending.get(msg.xid);
+        if (p) {
+          this.settle(msg.xid);
+          p.reject(new OpenFlowError(msg.error_type, msg.code, msg.data, p.what));
+        } else {
+          this.emit("switchError", msg);
+        }
+        return;
+      }
+      case "multipart_reply": {
+        if (!this.pending.has(msg.xid)) return;
+        const r = this.assembler.push(msg);
+        if (r.status === "complete") this.resolvePending(msg.xid, r.reply as DecodedMessage);
+        else if (r.status === "error") {
+          const p = this.pending.get(msg.xid)!;
+          this.settle(msg.xid);
+          p.reject(new Error(`bad multipart reply: ${r.reason}`));
+        }
+        return;
+      }
+      case "port_status":
+        if (msg.reason === 1) this.ports.delete(msg.desc.port_no);
+        else this.ports.set(msg.desc.port_no, msg.desc);
+        this.emit("message", msg);
+        return;
+      case "flow_removed": {
+        const changes = this.flows.applyFlowRemoved(msg);
+        if (changes.length) this.emit("flowTable", changes);
+        this.emit("message", msg);
+        return;
+      }
+      default:
+        if (this.pending.has(msg.xid)) this.resolvePending(msg.xid, msg);
+        else this.emit("message", msg);
+    }
+  }
+
+  private resolvePending(xid: number, msg: DecodedMessage): void {
+    const p = this.pending.get(xid);
+    if (!p) return;
+    this.settle(xid);
+    p.resolve(msg);
+  }
+
+  private settle(xid: number): void {
+    const p = this.pending.get(xid);
+    if (p) clearTimeout(p.timer);
+    this.pending.delete(xid);
+  }
+
+  private sendError(errorType: number, code: number, xid: number, data: Buffer): void {
+    try {
+      this.write(encodeMessage(this.version || Math.max(...this.opts.versions), { type: "error", xid, error_type: errorType, code, data }));
+    } catch {
+      // Nothing useful to do if even the error cannot be encoded; the connection closes anyway.
+    }
+  }
+
+  // ── handshake and steady state ─────────────────────────────────────────────────────────────
+  private async handshake(): Promise<void> {
+    try {
+      const features = await this.request({ type: "features_request", xid: 0 }, "features request");
+      if (features.type !== "features_reply") throw new Error(`expected FEATURES_REPLY, got ${features.type}`);
+      this.dpid = features.datapath_id;
+      this.nTables = features.n_tables;
+      for (const p of features.ports ?? []) this.ports.set(p.port_no, p);
+      this.state = "configuring";
+
+      // Whole packets to the controller (OVS does not buffer them anyway).
+      this.send({ type: "set_config", xid: 0, flags: 0, miss_send_len: 0xffff });
+      if (this.version === OFP13_VERSION) {
+        const body = await this.multipart({ kind: "port_desc" });
+        if (body.kind === "port_desc") for (const p of body.ports) this.ports.set(p.port_no, p);
+      }
+      await this.removeStaleFlows();
+      if (this.version === OFP13_VERSION) this.send(this.tableMissFlow());
+      await this.barrier();
+      await this.refreshFlows();
+      if (this.state !== "configuring") return;
+      this.state = "ready";
+      this.startTimers();
+      this.emit("ready");
+    } catch (err) {
+      this.close(`handshake failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Flows with our cookie come from an earlier connection; they may point at ports that moved. */
+  private async removeStaleFlows(): Promise<void> {
+    if (this.version === OFP13_VERSION) {
+      this.send(this.deleteOurFlows());
+      return;
+    }
+    // OpenFlow 1.0 cannot delete by cookie: delete each of our flows exactly.
+    for (const f of await this.flowStats()) {
+      if (f.cookie !== this.opts.cookie) continue;
+      this.send({
+        type: "flow_mod",
+        xid: 0,
+        command: "delete_strict",
+        cookie: f.cookie,
+        idle_timeout: 0,
+        hard_timeout: 0,
+        priority: f.priority,
+        buffer_id: OFP_NO_BUFFER,
+        out_port: OFPP_ANY,
+        flags: 0,
+        match: f.match,
+        actions: [],
+      });
+    }
+  }
+
+  private deleteOurFlows(): FlowModMsg {
+    return {
+      type: "flow_mod",
+      xid: 0,
+      command: "delete",
+      cookie: this.opts.cookie,
+      cookie_mask: ALL_ONES_64,
+      table_id: OFPTT_ALL,
+      idle_timeout: 0,
+      hard_timeout: 0,
+      priority: 0,
+      buffer_id: OFP_NO_BUFFER,
+      out_port: OFPP_ANY,
+      out_group: OFPP_ANY,
+      flags: 0,
+      match: {},
+      instructions: [],
+    };
+  }
+
+  /** 1.3 switches drop unmatched packets unless a priority-0 flow sends them to us. */
+  private tableMissFlow(): FlowModMsg {
+    return {
+      type: "flow_mod",
+      xid: 0,
+      command: "add",
+      cookie: this.opts.cookie,
+      table_id: 0,
+      idle_timeout: 0,
+      hard_timeout: 0,
+      priority: 0,
+      buffer_id: OFP_NO_BUFFER,
+      out_port: OFPP_ANY,
+      out_group: OFPP_ANY,
+      flags: 0,
+      match: {},
+      instructions: [{ type: "apply_actions", actions: [{ type: "output", port: OFPP_CONTROLLER, max_len: OFPCML_NO_BUFFER }] }],
+    };
+  }
+
+  private startTimers(): void {
+    const echo = setInterval(() => {
+      const silent = Date.now() - this.lastRx;
+      if (silent >= this.opts.echoTimeoutMs) this.close(`no message from the switch for ${silent} ms`);
+      else if (silent >= this.opts.echoIntervalMs) this.write(encodeMessage(this.version, { type: "echo_request", xid: this.takeXid(), data: Buffer.alloc(0) }));
+    }, Math.max(50, Math.min(this.opts.echoIntervalMs, this.opts.echoTimeoutMs) / 2));
+    this.timers.push(echo);
+    if (this.opts.flowStatsIntervalMs > 0) {
+      const poll = setInterval(() => {
+        this.refreshFlows().catch(() => {
+          // A missed poll is retried at the next interval; a dead switch is caught by the echo timer.
+        });
+      }, this.opts.flowStatsIntervalMs);
+      this.timers.push(poll);
+    }
+  }
+
+  close(reason: string): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.closeReason = reason;
+    for (const t of this.timers) clearTimeout(t);
+    for (const [xid, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new Error(`${p.what}: connection to ${this.dpid || this.remote} closed (${reason})`));
+      this.pending.delete(xid);
+    }
+    this.socket.end();
+    // Give the last ERROR a moment to leave, then make sure the socket is gone.
+    setTimeout(() => this.socket.destroy(), 200).unref();
+    this.emit("close", reason);
+  }
+}

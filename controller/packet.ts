@@ -1,0 +1,62 @@
+// Just enough Ethernet/ARP/IPv4 parsing to summarise and steer a PACKET_IN. Pure; never throws:
+// a frame too short for a header yields what could be read.
+
+export interface EthSummary {
+  eth_dst: string;
+  eth_src: string;
+  /** EtherType after any 802.1Q tag. */
+  eth_type: number;
+  vlan_vid?: number;
+  arp?: { op: number; spa: string; tpa: string; sha: string };
+  ipv4?: { src: string; dst: string; proto: number };
+  l4?: { src: number; dst: number };
+}
+
+export const ETH_TYPE_IPV4 = 0x0800;
+export const ETH_TYPE_ARP = 0x0806;
+export const ETH_TYPE_VLAN = 0x8100;
+export const ETH_TYPE_RARP = 0x8035;
+export const ETH_TYPE_IPV6 = 0x86dd;
+export const ETH_TYPE_LLDP = 0x88cc;
+
+export function macAt(b: Buffer, off: number): string {
+  const parts: string[] = [];
+  for (let i = 0; i < 6; i++) parts.push(b[off + i]!.toString(16).padStart(2, "0"));
+  return parts.join(":");
+}
+
+function ipAt(b: Buffer, off: number): string {
+  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+}
+
+export function parseEthernet(frame: Buffer): EthSummary | null {
+  if (frame.length < 14) return null;
+  const out: EthSummary = { eth_dst: macAt(frame, 0), eth_src: macAt(frame, 6), eth_type: frame.readUInt16BE(12) };
+  let off = 14;
+  if (out.eth_type === ETH_TYPE_VLAN && frame.length >= 18) {
+    out.vlan_vid = frame.readUInt16BE(14) & 0x0fff;
+    out.eth_type = frame.readUInt16BE(16);
+    off = 18;
+  }
+  if ((out.eth_type === ETH_TYPE_ARP || out.eth_type === ETH_TYPE_RARP) && frame.length >= off + 28) {
+    out.arp = { op: frame.readUInt16BE(off + 6), sha: macAt(frame, off + 8), spa: ipAt(frame, off + 14), tpa: ipAt(frame, off + 24) };
+  } else if (out.eth_type === ETH_TYPE_IPV4 && frame.length >= off + 20) {
+    const ihl = (frame[off]! & 0x0f) * 4;
+    out.ipv4 = { src: ipAt(frame, off + 12), dst: ipAt(frame, off + 16), proto: frame[off + 9]! };
+    const l4 = off + ihl;
+    if ((out.ipv4.proto === 6 || out.ipv4.proto === 17) && frame.length >= l4 + 4) {
+      out.l4 = { src: frame.readUInt16BE(l4), dst: frame.readUInt16BE(l4 + 2) };
+    }
+  }
+  return out;
+}
+
+/** Group bit set: broadcast or multicast. */
+export function isMulticast(mac: string): boolean {
+  return (parseInt(mac.slice(0, 2), 16) & 1) === 1;
+}
+
+/** IEEE 802.1D reserved group addresses 01:80:c2:00:00:0x (STP, LLDP, pause…): never forwarded by bridges. */
+export function isReservedMac(mac: string): boolean {
+  return mac.startsWith("01:80:c2:00:00:0");
+}
