@@ -6,6 +6,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import fs from "node:fs";
+import tls from "node:tls";
+import { execFileSync } from "node:child_process";
 import { OpenFlowController } from "./controller";
 import { OpenFlowError } from "./datapath";
 import { OFPP_CONTROLLER, OFPP_FLOOD, type DecodedMessage, type FlowModMsg } from "./openflow";
@@ -241,6 +243,29 @@ describe("listeners", () => {
       await controller.stop();
       controller = null;
       expect(fs.existsSync(sock)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("accepts switches over TLS with the configured key and certificate", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-of-tls-"));
+    try {
+      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=ferry-controller", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
+      const cert = fs.readFileSync(path.join(dir, "cert.pem"));
+      controller = new OpenFlowController({
+        listen: [{ kind: "tls", host: "127.0.0.1", port: 0, key: fs.readFileSync(path.join(dir, "key.pem")), cert }],
+        datapath: { flowStatsIntervalMs: 0 },
+      });
+      await controller.start();
+      const target = controller.targets()[0]!;
+      expect(target).toMatch(/^ssl:127\.0\.0\.1:\d+$/);
+      const up = nextEvent(controller, (e) => e.type === "switch_connected");
+      // A TLS client socket speaking OpenFlow: the scripted switch on top of it.
+      const socket = tls.connect({ host: "127.0.0.1", port: Number(target.split(":")[2]), ca: cert, servername: "ferry-controller", checkServerIdentity: () => undefined });
+      await new Promise<void>((resolve, reject) => socket.once("secureConnect", () => resolve()).once("error", reject));
+      switches.push(ScriptedSwitch.over(socket, { dpid: "000000000000000c", version: 4, bitmapVersions: [4] }));
+      expect(await up).toMatchObject({ dpid: "000000000000000c", version: 4 });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

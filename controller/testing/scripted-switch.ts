@@ -59,13 +59,19 @@ export class ScriptedSwitch {
       socket.once("error", reject);
       socket.once("connect", () => {
         socket.off("error", reject);
-        const sw = new ScriptedSwitch(socket, opts);
-        const hello: HelloMsg = { type: "hello", xid: 1 };
-        if (opts.bitmapVersions) hello.elements = [{ type: "versionbitmap", bitmaps: [opts.bitmapVersions.reduce((b, v) => b | (1 << v), 0)] }];
-        sw.sendRaw(encodeMessage(opts.version === 1 ? 1 : 4, hello).fill(opts.version, 0, 1));
-        resolve(sw);
+        resolve(ScriptedSwitch.over(socket, opts));
       });
     });
+  }
+
+  /** Starts the switch side on an already connected socket (plain or TLS) by sending HELLO. */
+  static over(socket: net.Socket, opts: ScriptedSwitchOptions): ScriptedSwitch {
+    const sw = new ScriptedSwitch(socket, opts);
+    const hello: HelloMsg = { type: "hello", xid: 1 };
+    if (opts.bitmapVersions) hello.elements = [{ type: "versionbitmap", bitmaps: [opts.bitmapVersions.reduce((b, v) => b | (1 << v), 0)] }];
+    // Encoded with a supported codec, then stamped with the version under test (e.g. 2 = OpenFlow 1.1).
+    sw.sendRaw(encodeMessage(opts.version === 1 ? 1 : 4, hello).fill(opts.version, 0, 1));
+    return sw;
   }
 
   send(msg: OfpMessage): void {
