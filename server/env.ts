@@ -29,13 +29,25 @@ export const envSchema = z.object({
   /** Failed logins allowed per user (and ×4 per IP) in FERRY_LOGIN_WINDOW_S before refusing. */
   FERRY_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
   FERRY_LOGIN_WINDOW_S: z.coerce.number().int().min(1).default(900),
+  /** OpenFlow listener on TCP, "host:port" (OVS `set-controller tcp:host:port`), or "off". */
+  FERRY_OF_TCP: z
+    .string()
+    .regex(/^(off|[^\s:]+:\d{1,5}|\[[0-9a-f:]+\]:\d{1,5})$/i, 'FERRY_OF_TCP must be "host:port" or "off"')
+    .default("127.0.0.1:6653"),
+  /** OpenFlow listener on a UNIX socket (reaches OVS in other network namespaces); "off" to disable. */
+  FERRY_OF_UNIX: z.string().optional(),
+  /** TLS for OpenFlow: listen on "host:port" with this key and certificate (PEM files). */
+  FERRY_OF_TLS: z.string().optional(),
+  FERRY_OF_TLS_KEY: z.string().optional(),
+  FERRY_OF_TLS_CERT: z.string().optional(),
+  FERRY_OF_TLS_CA: z.string().optional(),
   /** Start the embedded two-site lab with the server. */
   FERRY_LAB: bool.default(false),
   /** Serve the dashboard from a `next build` (production) or compile on demand (development). */
   FERRY_NEXT_DEV: bool.optional(),
 });
 
-export type Env = z.infer<typeof envSchema> & { DATABASE_URL: string };
+export type Env = z.infer<typeof envSchema> & { DATABASE_URL: string; FERRY_OF_UNIX: string };
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
   // An empty variable means "not set" (VAR= in a shell or a .env file).
@@ -46,5 +58,12 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     throw new Error(`invalid configuration:\n${lines.join("\n")}`);
   }
   const env = parsed.data;
-  return { ...env, DATABASE_URL: env.DATABASE_URL || defaultDatabaseUrl(env.FERRY_DATA_DIR) };
+  if (env.FERRY_OF_TLS && !(env.FERRY_OF_TLS_KEY && env.FERRY_OF_TLS_CERT)) {
+    throw new Error("invalid configuration:\n  FERRY_OF_TLS needs FERRY_OF_TLS_KEY and FERRY_OF_TLS_CERT");
+  }
+  return {
+    ...env,
+    DATABASE_URL: env.DATABASE_URL || defaultDatabaseUrl(env.FERRY_DATA_DIR),
+    FERRY_OF_UNIX: env.FERRY_OF_UNIX ?? path.join(env.FERRY_DATA_DIR, "openflow.sock"),
+  };
 }

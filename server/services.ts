@@ -6,12 +6,15 @@ import type { Db } from "./db";
 import { LoginRateLimiter } from "./auth/rate-limit";
 import { Subsystems } from "./subsystems";
 import type { FerryIo } from "./realtime/io";
+import type { OpenFlowController } from "../controller/controller";
 
 export interface Services {
   env: Env;
   db: Db;
   loginLimiter: LoginRateLimiter;
   subsystems: Subsystems;
+  /** The embedded OpenFlow controller (null when both listeners are off). */
+  controller: OpenFlowController | null;
   /** Set once Socket.IO is attached to the HTTP server. */
   io: FerryIo | null;
 }
@@ -27,5 +30,6 @@ export function createServices(env: Env, db: Db): Services {
     }),
     subsystems: new Subsystems(),
     io: null,
+    controller: null,
   };
 }

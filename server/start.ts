@@ -10,6 +10,8 @@ import { purgeExpiredSessions } from "./auth/sessions";
 import { createServices, type Services } from "./services";
 import { createFerryHttp, type PageHandler } from "./http/server";
 import type { Subsystem } from "./subsystems";
+import { createControllerSubsystem } from "./openflow/subsystem";
+import { streamControllerEvents } from "./realtime/controller-stream";
 
 export interface RunningFerry {
   services: Services;
@@ -41,6 +43,11 @@ export async function startFerry(env: Env, opts: StartOptions): Promise<RunningF
   await purgeExpiredSessions(db);
 
   const services = createServices(env, db);
+  if (env.FERRY_OF_TCP !== "off" || env.FERRY_OF_UNIX !== "off") {
+    const { controller, subsystem } = createControllerSubsystem(env, log);
+    services.controller = controller;
+    services.subsystems.add(subsystem);
+  }
   for (const sub of opts.subsystems ?? []) services.subsystems.add(sub);
   try {
     await services.subsystems.startAll(log);
@@ -50,6 +57,7 @@ export async function startFerry(env: Env, opts: StartOptions): Promise<RunningF
   }
 
   const { server, io } = createFerryHttp(services, opts.pages);
+  const stopStreaming = services.controller ? streamControllerEvents(services.controller, io) : () => {};
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(env.FERRY_PORT, env.FERRY_HOST, () => {
@@ -64,6 +72,7 @@ export async function startFerry(env: Env, opts: StartOptions): Promise<RunningF
   let stopping: Promise<void> | null = null;
   const stop = (reason = "shutdown") =>
     (stopping ??= (async () => {
+      stopStreaming();
       io.emit("shutdown", { reason });
       // Stop taking requests, drop Socket.IO clients, close idle keep-alive connections.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -4,12 +4,14 @@ import { authRouter } from "./routers/auth";
 import { usersRouter } from "./routers/users";
 import { auditRouter } from "./routers/audit";
 import { systemRouter } from "./routers/system";
+import { switchesRouter } from "./routers/switches";
 
 export const appRouter = router({
   auth: authRouter,
   users: usersRouter,
   audit: auditRouter,
   system: systemRouter,
+  switches: switchesRouter,
 });
 
 export type AppRouter = typeof appRouter;

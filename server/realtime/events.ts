@@ -1,5 +1,6 @@
 // Every Socket.IO event, typed once; the browser imports these as types only.
-// Rooms: "migration:<id>" and "switch:<dpid>" (joined with `subscribe`).
+// Rooms: "migration:<id>", "switch:<dpid>" and "events" (joined with `subscribe`).
+import type { WireEvent, WireFlow } from "./wire";
 
 export interface ServerHello {
   username: string;
@@ -11,9 +12,15 @@ export interface ServerToClientEvents {
   hello: (info: ServerHello) => void;
   /** The server is shutting down; the client should expect a reconnect. */
   shutdown: (info: { reason: string }) => void;
+  /** A switch connected, disconnected or changed a port (sent to everyone). */
+  switchChanged: (info: { dpid: string; at: number; change: "switch_connected" | "switch_disconnected" | "port_status" }) => void;
+  /** Room switch:<dpid>: flows added, modified or removed in that switch's table. */
+  flowTable: (info: { dpid: string; at: number; changes: { kind: "added" | "modified" | "removed"; flow: WireFlow }[] }) => void;
+  /** Room events: every 250 ms, exact counts per type and a bounded sample of the events themselves. */
+  eventBatch: (batch: { at: number; windowMs: number; counts: Partial<Record<WireEvent["type"], number>>; events: WireEvent[]; totals: Record<WireEvent["type"], number> }) => void;
 }
 
-export type RoomName = `migration:${string}` | `switch:${string}`;
+export type RoomName = `migration:${string}` | `switch:${string}` | "events";
 
 export interface ClientToServerEvents {
   subscribe: (room: RoomName, ack: (res: { ok: true } | { ok: false; error: string }) => void) => void;

@@ -7,7 +7,7 @@ import type { ClientToServerEvents, ServerToClientEvents, SocketData } from "./e
 
 export type FerryIo = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
-const ROOM = /^(migration:[\w-]{1,64}|switch:[0-9a-f]{16})$/;
+const ROOM = /^(migration:[\w-]{1,64}|switch:[0-9a-f]{16}|events)$/;
 
 /** Socket.IO on the same HTTP server; a connection without a valid session cookie is refused. */
 export function attachRealtime(http: HttpServer, services: Services): FerryIo {

@@ -50,6 +50,8 @@ export async function startTestFerry(extraEnv: Record<string, string> = {}, data
     FERRY_HOST: "127.0.0.1",
     FERRY_DATA_DIR: dataDir,
     FERRY_ADMIN_PASSWORD: adminPassword,
+    FERRY_OF_TCP: "127.0.0.1:0",
+    FERRY_OF_UNIX: path.join(dataDir, "openflow.sock"),
     ...extraEnv,
   });
   let ferry: RunningFerry;
