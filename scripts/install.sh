@@ -6,9 +6,11 @@ cd "$(dirname "$0")/.."
 
 log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
 
-# OS packages: Chromium drives the browser tests; fonts render the dashboard without downloads;
-# PostgreSQL's server binaries let the tests prove the PostgreSQL path (a private instance).
-APT_PACKAGES=(chromium fonts-dejavu-core ca-certificates curl postgresql)
+# OS packages: Open vSwitch (userspace datapath) and the network tools the lab and its tests use;
+# Chromium drives the browser tests; fonts render the dashboard without downloads; PostgreSQL's
+# server binaries let the tests prove the PostgreSQL path (a private instance); openssl makes
+# test certificates for the OpenFlow TLS listener.
+APT_PACKAGES=(openvswitch-switch iproute2 ethtool iputils-ping openssl chromium fonts-dejavu-core ca-certificates curl postgresql)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

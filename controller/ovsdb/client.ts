@@ -247,7 +247,10 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     return this.request<JsonValue[]>('echo', params);
   }
 
-  /** Resolves with `{ locked }`: true if acquired now, false if queued (a 'locked' event follows). */
+  /**
+   * Resolves with `{ locked }`: true if acquired now, false if queued (a 'locked' event follows).
+   * ovsdb-server only accepts ids made of letters, digits and underscores.
+   */
   lock(lockId: string): Promise<{ locked: boolean }> {
     return this.request('lock', [lockId]);
   }

@@ -1,0 +1,6 @@
+export * from './client';
+export * from './datum';
+export * from './errors';
+export * from './framer';
+export * from './ops';
+export * from './vswitch';
