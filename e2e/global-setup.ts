@@ -37,6 +37,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code}:\n${log}`));
     });
+  }).catch((err: unknown) => {
+    child.kill("SIGKILL");
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
   });
   process.env.FERRY_E2E_URL = started.url;
   process.env.FERRY_E2E_ADMIN_PASSWORD = started.password;

@@ -40,9 +40,9 @@ export async function freshPostgresDatabase(adminUrl: string): Promise<{ url: st
 export const TEST_DATABASES: ("sqlite" | "postgresql")[] = process.env.FERRY_TEST_POSTGRES_URL ? ["sqlite", "postgresql"] : ["sqlite"];
 
 export async function startTestFerry(extraEnv: Record<string, string> = {}, database: "sqlite" | "postgresql" = "sqlite"): Promise<TestFerry> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-test-"));
   const pgDb = database === "postgresql" ? await freshPostgresDatabase(process.env.FERRY_TEST_POSTGRES_URL!) : null;
   if (pgDb) extraEnv = { ...extraEnv, DATABASE_URL: pgDb.url };
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-test-"));
   const adminPassword = "admin-test-password";
   const env = loadEnv({
     NODE_ENV: "test",
