@@ -1,0 +1,229 @@
+// The embedded two-site lab: a router namespace joining the sites' underlay subnets, one
+// namespace per hypervisor host with its own Open vSwitch (br-phy carries the underlay address,
+// br-int the VMs, secure mode, Ferry's controller over a UNIX socket), a full mesh of GRE tunnels
+// between sites, and a client namespace per site on the overlay. Everything it creates is recorded
+// in a state file so `down` can remove it, even after a crash.
+import "server-only";
+import fs from "node:fs";
+import path from "node:path";
+import { eq, op, OvsdbClient, Vswitch } from "../../controller/ovsdb";
+import { DEFAULT_TOPOLOGY, NS_PREFIX, planLab, type LabPlan, type LabTopology } from "./topology";
+import { listNamespaces, nsRun, run } from "./sh";
+import { LabStateFile, processAlive, stopProcess, type LabProcess } from "./state";
+import { ovsPaths, startOvs } from "./ovs-daemons";
+
+export interface LabOptions {
+  /** Root of the lab's runtime files (per-host OVS, state file); e.g. <data dir>/lab. */
+  dir: string;
+  /** Ferry's OpenFlow UNIX socket that every br-int connects to. */
+  controllerSocket: string;
+  topology?: LabTopology;
+  /** Prefix of every namespace the lab creates (tests use their own so they never touch a running lab). */
+  nsPrefix?: string;
+  log?: (line: string) => void;
+}
+
+export interface LabStatus {
+  up: boolean;
+  hosts: { name: string; site: string; ns: string; underlayIp: string; dpid: string; ovsRunning: boolean; tunnels: string[] }[];
+  clients: { site: string; ns: string; ip: string }[];
+  wanRateMbit: number | null;
+  problems: string[];
+}
+
+/**
+ * GRE adds 38 bytes (outer IPv4 + GRE + inner Ethernet). The underlay carries 1600-byte frames so
+ * VMs and clients keep the ordinary 1500-byte MTU on the overlay, as a real fabric with jumbo
+ * frames would; otherwise full-size TCP segments between sites are silently dropped.
+ */
+export const UNDERLAY_MTU = 1600;
+
+const REQUIRED_BINARIES = ["ip", "tc", "ethtool", "ovsdb-server", "ovs-vswitchd", "ovsdb-tool", "ovs-vsctl"];
+
+export class Lab {
+  readonly plan: LabPlan;
+  private readonly state: LabStateFile;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly opts: LabOptions) {
+    this.plan = planLab(opts.topology ?? DEFAULT_TOPOLOGY, opts.nsPrefix ?? NS_PREFIX);
+    this.state = new LabStateFile(path.join(opts.dir, "state.json"));
+    this.log = opts.log ?? (() => {});
+  }
+
+  hostDir(host: string): string {
+    return path.join(this.opts.dir, "hosts", host);
+  }
+
+  /** Brings the lab up from scratch (anything left from an earlier run is removed first). */
+  async up(): Promise<LabStatus> {
+    await checkPrerequisites();
+    await this.down();
+    const p = this.plan;
+    this.state.write({ startedAt: new Date().toISOString(), topology: JSON.stringify(this.opts.topology ?? DEFAULT_TOPOLOGY), namespaces: [], processes: [], wanRateMbit: null });
+    try {
+      await this.addNamespace(p.routerNs);
+      await nsRun(p.routerNs, "sysctl", ["-q", "-w", "net.ipv4.ip_forward=1"]);
+      await nsRun(p.routerNs, "ip", ["link", "set", "lo", "up"]);
+      for (const site of p.sites) {
+        const br = siteBridge(site.name);
+        await nsRun(p.routerNs, "ip", ["link", "add", br, "mtu", String(UNDERLAY_MTU), "type", "bridge"]);
+        await nsRun(p.routerNs, "ip", ["addr", "add", `${site.routerIp}/24`, "dev", br]);
+        await nsRun(p.routerNs, "ip", ["link", "set", br, "up"]);
+      }
+      for (const host of p.hosts) await this.bringUpHost(host);
+      for (const client of p.clients) await this.bringUpClient(client);
+      this.log(`lab is up: ${p.hosts.map((h) => `${h.name} (${h.underlayIp})`).join(", ")}`);
+      return this.status();
+    } catch (err) {
+      this.log(`lab up failed, cleaning up: ${err instanceof Error ? err.message : String(err)}`);
+      await this.down();
+      throw err;
+    }
+  }
+
+  private async addNamespace(ns: string): Promise<void> {
+    this.state.update((s) => s.namespaces.push(ns));
+    await run("ip", ["netns", "add", ns]);
+  }
+
+  private async bringUpHost(h: LabPlan["hosts"][number]): Promise<void> {
+    const p = this.plan;
+    await this.addNamespace(h.ns);
+    await nsRun(h.ns, "sysctl", ["-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"]);
+    await nsRun(h.ns, "ip", ["link", "set", "lo", "up"]);
+    // Underlay: veth from the site's bridge in the router namespace to eth0 in the host.
+    await run("ip", ["link", "add", h.routerIf, "netns", p.routerNs, "type", "veth", "peer", "name", "eth0", "netns", h.ns]);
+    await nsRun(p.routerNs, "ip", ["link", "set", h.routerIf, "mtu", String(UNDERLAY_MTU), "master", siteBridge(h.site), "up"]);
+    await nsRun(h.ns, "ip", ["link", "set", "eth0", "mtu", String(UNDERLAY_MTU), "up"]);
+
+    const dir = this.hostDir(h.name);
+    const procs = await startOvs(h.ns, dir);
+    this.state.update((s) => s.processes.push(...procs));
+
+    // ovs-vswitchd only connects to UNIX-socket controllers inside its run directory (a guard
+    // against remote exploits), so the controller's socket is linked in there.
+    const controllerLink = path.join(ovsPaths(dir).dir, "controller.sock");
+    fs.symlinkSync(this.opts.controllerSocket, controllerLink);
+
+    const client = await OvsdbClient.connect({ path: ovsPaths(dir).dbSock });
+    try {
+      const vs = new Vswitch(client);
+      // br-phy: a plain learning bridge holding the underlay NIC and the host's underlay address.
+      await vs.ensureBridge("br-phy", { datapathType: "netdev", failMode: "standalone" });
+      await vs.addPort("br-phy", "eth0");
+      await vs.waitForOfport("eth0", 10_000);
+      await vs.waitForOfport("br-phy", 10_000);
+      await client.transact("Open_vSwitch", op.update("Interface", [eq("name", "br-phy")], { mtu_request: UNDERLAY_MTU }));
+      await nsRun(h.ns, "ip", ["addr", "add", `${h.underlayIp}/${h.underlayPrefix}`, "dev", "br-phy"]);
+      await nsRun(h.ns, "ip", ["link", "set", "br-phy", "up"]);
+      await nsRun(h.ns, "ethtool", ["-K", "br-phy", "tx", "off"]);
+      await nsRun(h.ns, "ip", ["route", "add", "10.250.0.0/16", "via", h.gateway]);
+
+      // br-int: VMs and tunnels, forwarding decided only by Ferry's controller.
+      await vs.ensureBridge("br-int", {
+        datapathType: "netdev",
+        failMode: "secure",
+        protocols: ["OpenFlow10", "OpenFlow13"],
+        controllers: [`unix:${controllerLink}`],
+        otherConfig: { "datapath-id": h.dpid },
+        externalIds: { "ferry-host": h.name, "ferry-site": h.site },
+      });
+      for (const t of h.tunnels) {
+        await vs.addGreTunnel("br-int", t.port, t.remoteIp, { externalIds: { "ferry-peer-host": t.remoteHost } });
+      }
+    } finally {
+      client.close();
+    }
+  }
+
+  private async bringUpClient(c: LabPlan["clients"][number]): Promise<void> {
+    const host = this.plan.hosts.find((h) => h.name === c.host)!;
+    await this.addNamespace(c.ns);
+    await run("ip", ["link", "add", c.hostPort, "netns", host.ns, "type", "veth", "peer", "name", "eth0", "netns", c.ns]);
+    await nsRun(c.ns, "sysctl", ["-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"]);
+    await nsRun(c.ns, "ip", ["link", "set", "lo", "up"]);
+    await nsRun(c.ns, "ip", ["link", "set", "eth0", "address", c.mac]);
+    await nsRun(c.ns, "ip", ["addr", "add", `${c.ip}/${this.plan.overlay.prefix}`, "dev", "eth0"]);
+    await nsRun(c.ns, "ip", ["link", "set", "eth0", "up"]);
+    // The userspace datapath forwards partial checksums as they are: compute them in the sender.
+    await nsRun(c.ns, "ethtool", ["-K", "eth0", "tx", "off"]);
+    await nsRun(host.ns, "ip", ["link", "set", c.hostPort, "up"]);
+    const client = await OvsdbClient.connect({ path: ovsPaths(this.hostDir(host.name)).dbSock });
+    try {
+      await new Vswitch(client).addPort("br-int", c.hostPort, { externalIds: { "ferry-client": c.site, "attached-mac": c.mac } });
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Limits the inter-site link (both directions) to `mbit`, or lifts the limit with null. */
+  async setWanRate(mbit: number | null): Promise<void> {
+    if (mbit !== null && !(mbit > 0 && mbit <= 100_000)) throw new Error("WAN rate must be between 0 and 100000 Mbit/s");
+    for (const site of this.plan.sites) {
+      const dev = siteBridge(site.name);
+      if (mbit === null) await nsRun(this.plan.routerNs, "tc", ["qdisc", "del", "dev", dev, "root"]).catch(() => {});
+      else await nsRun(this.plan.routerNs, "tc", ["qdisc", "replace", "dev", dev, "root", "tbf", "rate", `${mbit}mbit`, "burst", "32kbit", "latency", "400ms"]);
+    }
+    this.state.update((s) => (s.wanRateMbit = mbit));
+  }
+
+  async status(): Promise<LabStatus> {
+    const s = this.state.read();
+    const namespaces = new Set(await listNamespaces());
+    const problems: string[] = [];
+    const hosts = this.plan.hosts.map((h) => {
+      const procs = (s?.processes ?? []).filter((p) => p.name.startsWith(`${h.ns}/`));
+      const ovsRunning = procs.length === 2 && procs.every((p) => processAlive(p.pid, p.marker));
+      if (s && !namespaces.has(h.ns)) problems.push(`${h.name}: namespace ${h.ns} is missing`);
+      if (s && !ovsRunning) problems.push(`${h.name}: Open vSwitch is not running`);
+      return { name: h.name, site: h.site, ns: h.ns, underlayIp: h.underlayIp, dpid: h.dpid, ovsRunning, tunnels: h.tunnels.map((t) => `${t.port} → ${t.remoteIp}`) };
+    });
+    const clients = this.plan.clients.map((c) => ({ site: c.site, ns: c.ns, ip: c.ip }));
+    return { up: s !== null && problems.length === 0, hosts, clients, wanRateMbit: s?.wanRateMbit ?? null, problems };
+  }
+
+  /** Removes everything the lab created: processes, namespaces (and with them veths), files. */
+  async down(): Promise<void> {
+    const s = this.state.read();
+    const procs: LabProcess[] = [...(s?.processes ?? [])].reverse();
+    for (const p of procs) await stopProcess(p);
+    // Processes started after the last state write (a crash mid-way) are found by their files.
+    for (const p of strayProcesses(path.join(this.opts.dir, "hosts"))) await stopProcess(p);
+    const ours = new Set([...(s?.namespaces ?? []), ...(await listNamespaces()).filter((n) => n.startsWith(this.plan.nsPrefix))]);
+    for (const ns of ours) await run("ip", ["netns", "delete", ns]).catch(() => {});
+    fs.rmSync(path.join(this.opts.dir, "hosts"), { recursive: true, force: true });
+    this.state.remove();
+  }
+}
+
+function siteBridge(site: string): string {
+  return `s-${site}`;
+}
+
+async function checkPrerequisites(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("the lab needs root (network namespaces, Open vSwitch)");
+  const missing: string[] = [];
+  for (const b of REQUIRED_BINARIES) {
+    try {
+      await run("sh", ["-c", `command -v ${b}`]);
+    } catch {
+      missing.push(b);
+    }
+  }
+  if (missing.length) throw new Error(`the lab needs ${missing.join(", ")} (scripts/install.sh installs them)`);
+}
+
+function strayProcesses(marker: string): LabProcess[] {
+  const out: LabProcess[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (cmdline.includes(marker)) out.push({ name: cmdline.split("\0")[0]!, pid: Number(entry), marker });
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return out;
+}

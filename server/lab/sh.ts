@@ -1,0 +1,25 @@
+// Runs OS commands for the lab with a time limit and an error that shows what failed.
+import "server-only";
+import { execFile } from "node:child_process";
+
+export function run(cmd: string, args: readonly string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: opts.timeoutMs ?? 30_000, env: opts.env ?? process.env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(" ")}: ${stderr.trim() || err.message}`));
+      else resolve(stdout.trim());
+    });
+  });
+}
+
+/** Runs a command inside a network namespace. */
+export function nsRun(ns: string, cmd: string, args: readonly string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  return run("ip", ["netns", "exec", ns, cmd, ...args], opts);
+}
+
+export async function listNamespaces(): Promise<string[]> {
+  const out = await run("ip", ["netns", "list"]);
+  return out
+    .split("\n")
+    .map((l) => l.split(" ")[0]!.trim())
+    .filter(Boolean);
+}

@@ -1,0 +1,148 @@
+// The lab's shape, declared once: sites (each a routed underlay subnet), hypervisor hosts in
+// them, one client per site on the overlay, and the overlay network VMs live on. Everything
+// else (names, addresses, datapath ids, GRE mesh) is derived from it.
+
+export interface LabHostSpec {
+  name: string;
+  /** "libvirt": own libvirtd beside its OVS; "qemu": plain QEMU processes with QMP sockets. */
+  hypervisor: "libvirt" | "qemu";
+}
+
+export interface LabSiteSpec {
+  name: string;
+  /** Underlay /24 of the site, e.g. 10.250.1.0/24; .1 is the router, hosts from .11. */
+  underlay: string;
+  hosts: LabHostSpec[];
+}
+
+export interface LabTopology {
+  sites: LabSiteSpec[];
+  /** Overlay /24 shared by every site: VMs from .11, clients from .201. */
+  overlay: string;
+}
+
+export const DEFAULT_TOPOLOGY: LabTopology = {
+  overlay: "10.99.0.0/24",
+  sites: [
+    { name: "a", underlay: "10.250.1.0/24", hosts: [{ name: "host-a1", hypervisor: "libvirt" }] },
+    { name: "b", underlay: "10.250.2.0/24", hosts: [{ name: "host-b1", hypervisor: "libvirt" }] },
+  ],
+};
+
+export const TWO_BY_TWO: LabTopology = {
+  overlay: "10.99.0.0/24",
+  sites: [
+    { name: "a", underlay: "10.250.1.0/24", hosts: [{ name: "host-a1", hypervisor: "libvirt" }, { name: "host-a2", hypervisor: "qemu" }] },
+    { name: "b", underlay: "10.250.2.0/24", hosts: [{ name: "host-b1", hypervisor: "libvirt" }, { name: "host-b2", hypervisor: "qemu" }] },
+  ],
+};
+
+export const NS_PREFIX = "ferry-lab-";
+
+export interface LabHost {
+  name: string;
+  site: string;
+  hypervisor: "libvirt" | "qemu";
+  ns: string;
+  /** Underlay address on br-phy, e.g. 10.250.1.11. */
+  underlayIp: string;
+  underlayPrefix: number;
+  gateway: string;
+  /** veth end in the router namespace. */
+  routerIf: string;
+  /** OpenFlow datapath id of br-int. */
+  dpid: string;
+  /** GRE tunnels from this host's br-int to hosts of other sites. */
+  tunnels: { port: string; remoteHost: string; remoteIp: string }[];
+}
+
+export interface LabClient {
+  site: string;
+  ns: string;
+  ip: string;
+  mac: string;
+  /** Host whose br-int the client is plugged into, and the port name there. */
+  host: string;
+  hostPort: string;
+}
+
+export interface LabSite {
+  name: string;
+  underlay: string;
+  routerIp: string;
+}
+
+export interface LabPlan {
+  nsPrefix: string;
+  routerNs: string;
+  sites: LabSite[];
+  hosts: LabHost[];
+  clients: LabClient[];
+  overlay: { cidr: string; prefix: number; base: string };
+}
+
+function parseCidr24(cidr: string): { base: number[]; prefix: number } {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.0\/24$/.exec(cidr);
+  if (!m) throw new Error(`lab subnets must be /24 networks like 10.250.1.0/24, got "${cidr}"`);
+  const base = m.slice(1, 4).map(Number);
+  if (base.some((o) => o > 255)) throw new Error(`bad address in "${cidr}"`);
+  return { base, prefix: 24 };
+}
+
+const addr = (base: number[], last: number) => `${base.join(".")}.${last}`;
+
+/** Derives every name and address; throws on a topology that cannot work. */
+export function planLab(t: LabTopology, nsPrefix = NS_PREFIX): LabPlan {
+  if (!/^[a-z][a-z0-9-]{0,20}$/.test(nsPrefix)) throw new Error(`bad namespace prefix "${nsPrefix}"`);
+  if (t.sites.length < 1) throw new Error("the lab needs at least one site");
+  const names = new Set<string>();
+  for (const s of t.sites) {
+    if (!/^[a-z][a-z0-9]{0,5}$/.test(s.name)) throw new Error(`site name "${s.name}" must be 1–6 lowercase letters/digits`);
+    for (const h of s.hosts) {
+      if (!/^[a-z][a-z0-9-]{0,9}$/.test(h.name)) throw new Error(`host name "${h.name}" must be 1–10 lowercase letters, digits or dashes`);
+      if (names.has(h.name)) throw new Error(`host "${h.name}" appears twice`);
+      names.add(h.name);
+    }
+    if (s.hosts.length < 1 || s.hosts.length > 8) throw new Error(`site ${s.name} needs 1–8 hosts`);
+  }
+  const overlay = parseCidr24(t.overlay);
+  const hosts: LabHost[] = [];
+  const sites: LabSite[] = [];
+  t.sites.forEach((s, si) => {
+    const u = parseCidr24(s.underlay);
+    sites.push({ name: s.name, underlay: s.underlay, routerIp: addr(u.base, 1) });
+    s.hosts.forEach((h, hi) => {
+      hosts.push({
+        name: h.name,
+        site: s.name,
+        hypervisor: h.hypervisor,
+        ns: `${nsPrefix}${h.name}`,
+        underlayIp: addr(u.base, 11 + hi),
+        underlayPrefix: 24,
+        gateway: addr(u.base, 1),
+        routerIf: `r-${h.name}`.slice(0, 15),
+        dpid: (0xfe000000 + (si + 1) * 0x100 + hi + 1).toString(16).padStart(16, "0"),
+        tunnels: [],
+      });
+    });
+  });
+  // Full mesh of GRE tunnels between hosts of different sites.
+  for (const h of hosts) {
+    for (const peer of hosts) {
+      if (peer.site === h.site) continue;
+      h.tunnels.push({ port: `gre-${peer.name}`.slice(0, 15), remoteHost: peer.name, remoteIp: peer.underlayIp });
+    }
+  }
+  const clients: LabClient[] = t.sites.map((s, si) => {
+    const host = hosts.find((h) => h.site === s.name)!;
+    return {
+      site: s.name,
+      ns: `${nsPrefix}client-${s.name}`,
+      ip: addr(overlay.base, 201 + si),
+      mac: `52:54:00:fe:00:${(0x10 + si).toString(16).padStart(2, "0")}`,
+      host: host.name,
+      hostPort: `cl-${s.name}`,
+    };
+  });
+  return { nsPrefix, routerNs: `${nsPrefix}router`, sites, hosts, clients, overlay: { cidr: t.overlay, prefix: 24, base: overlay.base.join(".") } };
+}
