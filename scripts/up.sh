@@ -4,7 +4,8 @@
 #   scripts/up.sh          start (or restart) the server
 #   scripts/up.sh --stop   stop it
 # Environment: FERRY_PORT (3000), FERRY_HOST (127.0.0.1; 0.0.0.0 to reach it from elsewhere),
-# FERRY_DATA_DIR (./data), DATABASE_URL, FERRY_ADMIN_PASSWORD — see README.
+# FERRY_DATA_DIR (./data), DATABASE_URL, FERRY_ADMIN_PASSWORD, FERRY_LAB (1: start the embedded
+# two-site lab with the server; 0: no lab) — see README.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,12 +44,12 @@ FERRY_DATA_DIR=$DATA_DIR npm run --silent db:migrate
 stop_server
 log "starting Ferry on $HOST:$PORT (log: $LOG_FILE)"
 echo "---- $(date -Is) start" >>"$LOG_FILE"
-FERRY_DATA_DIR=$DATA_DIR FERRY_PORT=$PORT FERRY_HOST=$HOST NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 \
+FERRY_LAB=${FERRY_LAB:-1} FERRY_DATA_DIR=$DATA_DIR FERRY_PORT=$PORT FERRY_HOST=$HOST NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 \
   setsid node --import tsx --import ./server/runtime/server-only-hook.mjs server/main.ts >>"$LOG_FILE" 2>&1 </dev/null &
 echo $! >"$PID_FILE"
 
 url="http://$([ "$HOST" = 0.0.0.0 ] && echo 127.0.0.1 || echo "$HOST"):$PORT"
-for _ in $(seq 1 120); do
+for _ in $(seq 1 240); do
   if curl -fsS "$url/healthz" >/dev/null 2>&1; then break; fi
   if ! kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
     echo "Ferry exited during start-up; last lines of $LOG_FILE:" >&2
@@ -57,7 +58,7 @@ for _ in $(seq 1 120); do
   fi
   sleep 0.5
 done
-curl -fsS "$url/healthz" >/dev/null || { echo "Ferry did not answer at $url within 60 s; see $LOG_FILE" >&2; exit 1; }
+curl -fsS "$url/healthz" >/dev/null || { echo "Ferry did not answer at $url within 120 s; see $LOG_FILE" >&2; exit 1; }
 
 echo
 echo "  Ferry is running: $url"
@@ -69,4 +70,8 @@ elif [ -n "${FERRY_ADMIN_PASSWORD:-}" ]; then
 else
   echo "  Sign in as: admin (password printed at first start; new one: npm run admin -- reset-password admin)"
 fi
-echo "  Stop it:    scripts/up.sh --stop"
+echo "  Stop it:    scripts/up.sh --stop   (also takes the lab down)"
+if [ "${FERRY_LAB:-1}" = 1 ]; then
+  echo
+  FERRY_DATA_DIR=$DATA_DIR npm run --silent lab -- status | sed 's/^/  /'
+fi

@@ -7,6 +7,7 @@ import { LoginRateLimiter } from "./auth/rate-limit";
 import { Subsystems } from "./subsystems";
 import type { FerryIo } from "./realtime/io";
 import type { OpenFlowController } from "../controller/controller";
+import type { Lab } from "./lab/lab";
 
 export interface Services {
   env: Env;
@@ -15,6 +16,8 @@ export interface Services {
   subsystems: Subsystems;
   /** The embedded OpenFlow controller (null when both listeners are off). */
   controller: OpenFlowController | null;
+  /** The embedded two-site lab, when FERRY_LAB is on. */
+  lab: Lab | null;
   /** Set once Socket.IO is attached to the HTTP server. */
   io: FerryIo | null;
 }
@@ -31,5 +34,6 @@ export function createServices(env: Env, db: Db): Services {
     subsystems: new Subsystems(),
     io: null,
     controller: null,
+    lab: null,
   };
 }

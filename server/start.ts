@@ -11,6 +11,7 @@ import { createServices, type Services } from "./services";
 import { createFerryHttp, type PageHandler } from "./http/server";
 import type { Subsystem } from "./subsystems";
 import { createControllerSubsystem } from "./openflow/subsystem";
+import { createLabSubsystem } from "./lab/subsystem";
 import { streamControllerEvents } from "./realtime/controller-stream";
 
 export interface RunningFerry {
@@ -46,6 +47,12 @@ export async function startFerry(env: Env, opts: StartOptions): Promise<RunningF
   if (env.FERRY_OF_TCP !== "off" || env.FERRY_OF_UNIX !== "off") {
     const { controller, subsystem } = createControllerSubsystem(env, log);
     services.controller = controller;
+    services.subsystems.add(subsystem);
+  }
+  if (env.FERRY_LAB) {
+    if (env.FERRY_OF_UNIX === "off") throw new Error("FERRY_LAB needs the controller's UNIX socket (FERRY_OF_UNIX must not be off)");
+    const { lab, subsystem } = createLabSubsystem(env, log);
+    services.lab = lab;
     services.subsystems.add(subsystem);
   }
   for (const sub of opts.subsystems ?? []) services.subsystems.add(sub);

@@ -1,7 +1,8 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../trpc";
-import { Card, EmptyState, ErrorBox, Loading, Pill } from "../_components/ui";
+import { Card, ErrorBox, Loading, Pill } from "../_components/ui";
+import { OverviewLab } from "./overview-lab";
 import { RelativeTime } from "../_components/time";
 
 const TONE = { running: "ok", starting: "running", stopping: "running", stopped: "neutral", failed: "failed" } as const;
@@ -14,10 +15,7 @@ export function OverviewStatus() {
   const { subsystems, database, version } = status.data;
   return (
     <div className="space-y-5">
-      <EmptyState title="No sites or hypervisors registered">
-        The topology — sites as subnets, their hosts and Open vSwitch bridges, GRE tunnels between sites and the VMs on
-        each host — appears here once hosts are registered.
-      </EmptyState>
+      <OverviewLab />
       <Card title="This server">
         <dl className="grid grid-cols-[10rem_1fr] gap-y-1.5 text-sm">
           <dt className="text-slate-500">Version</dt>

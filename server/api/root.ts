@@ -5,6 +5,7 @@ import { usersRouter } from "./routers/users";
 import { auditRouter } from "./routers/audit";
 import { systemRouter } from "./routers/system";
 import { switchesRouter } from "./routers/switches";
+import { labRouter } from "./routers/lab";
 
 export const appRouter = router({
   auth: authRouter,
@@ -12,6 +13,7 @@ export const appRouter = router({
   audit: auditRouter,
   system: systemRouter,
   switches: switchesRouter,
+  lab: labRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,19 @@
+import "server-only";
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { adminProcedure, protectedProcedure, router } from "../trpc";
+
+export const labRouter = router({
+  /** The embedded lab's hosts, tunnels, clients and WAN setting; `enabled: false` when not configured. */
+  status: protectedProcedure.query(async ({ ctx }) => {
+    if (!ctx.lab) return { enabled: false as const };
+    return { enabled: true as const, ...(await ctx.lab.status()) };
+  }),
+
+  /** Limits the inter-site link (tc tbf on the router), or lifts the limit with null. */
+  setWanRate: adminProcedure.input(z.object({ mbit: z.number().positive().max(100_000).nullable() })).mutation(async ({ ctx, input }) => {
+    if (!ctx.lab) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "the lab is not enabled on this server (FERRY_LAB=1)" });
+    await ctx.lab.setWanRate(input.mbit);
+    return { wanRateMbit: input.mbit };
+  }),
+});

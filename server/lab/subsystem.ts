@@ -1,0 +1,21 @@
+// The lab as a server subsystem (FERRY_LAB=1): brought up after the controller starts, so the
+// bridges connect at once, and taken down when the server stops.
+import "server-only";
+import path from "node:path";
+import type { Env } from "../env";
+import type { Subsystem } from "../subsystems";
+import { Lab } from "./lab";
+
+export function createLabSubsystem(env: Env, log: (line: string) => void): { lab: Lab; subsystem: Subsystem } {
+  const lab = new Lab({ dir: path.join(env.FERRY_DATA_DIR, "lab"), controllerSocket: env.FERRY_OF_UNIX, log });
+  return {
+    lab,
+    subsystem: {
+      name: "lab",
+      start: async () => {
+        await lab.up();
+      },
+      stop: () => lab.down(),
+    },
+  };
+}

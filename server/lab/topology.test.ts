@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_TOPOLOGY, planLab, TWO_BY_TWO } from "./topology";
+
+describe("lab plan", () => {
+  it("derives addresses, datapath ids and a GRE mesh only between sites", () => {
+    const p = planLab(TWO_BY_TWO, "x-");
+    expect(p.hosts.map((h) => [h.name, h.underlayIp, h.gateway])).toEqual([
+      ["host-a1", "10.250.1.11", "10.250.1.1"],
+      ["host-a2", "10.250.1.12", "10.250.1.1"],
+      ["host-b1", "10.250.2.11", "10.250.2.1"],
+      ["host-b2", "10.250.2.12", "10.250.2.1"],
+    ]);
+    expect(new Set(p.hosts.map((h) => h.dpid)).size).toBe(4);
+    expect(p.hosts.every((h) => /^[0-9a-f]{16}$/.test(h.dpid))).toBe(true);
+    const a1 = p.hosts[0]!;
+    expect(a1.tunnels.map((t) => [t.port, t.remoteIp])).toEqual([
+      ["gre-host-b1", "10.250.2.11"],
+      ["gre-host-b2", "10.250.2.12"],
+    ]);
+    expect(p.hosts.every((h) => h.tunnels.every((t) => t.port.length <= 15))).toBe(true);
+    expect(p.clients.map((c) => [c.site, c.ip, c.host])).toEqual([
+      ["a", "10.99.0.201", "host-a1"],
+      ["b", "10.99.0.202", "host-b1"],
+    ]);
+    expect(p.hosts.every((h) => h.ns.startsWith("x-"))).toBe(true);
+  });
+
+  it("refuses topologies that cannot work, saying why", () => {
+    expect(() => planLab({ ...DEFAULT_TOPOLOGY, overlay: "10.99.0.0/16" })).toThrow(/\/24/);
+    expect(() => planLab({ overlay: "10.99.0.0/24", sites: [{ name: "a", underlay: "10.250.1.0/24", hosts: [{ name: "h", hypervisor: "qemu" }, { name: "h", hypervisor: "qemu" }] }] })).toThrow(/twice/);
+    expect(() => planLab({ overlay: "10.99.0.0/24", sites: [{ name: "Site A", underlay: "10.250.1.0/24", hosts: [{ name: "h", hypervisor: "qemu" }] }] })).toThrow(/site name/);
+    expect(() => planLab(DEFAULT_TOPOLOGY, "Bad Prefix")).toThrow(/prefix/);
+  });
+});
