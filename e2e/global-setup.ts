@@ -1,11 +1,13 @@
-// Starts the built Ferry server exactly as `npm start` does, on a fresh data directory and a free
-// port, reads the URL and the admin password it prints, and stops it when the run ends.
+// Starts the built Ferry server exactly as `npm start` does, with its embedded two-site lab, on a
+// fresh data directory and a free port; reads the URL and the admin password it prints, and stops
+// it (and with it the lab) when the run ends.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
+export const E2E_NS_PREFIX = "ferry-e2e-";
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-e2e-"));
@@ -14,7 +16,18 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     ["--import", "tsx", "--import", "./server/runtime/server-only-hook.mjs", "server/main.ts"],
     {
       cwd: ROOT,
-      env: { ...process.env, NODE_ENV: "production", FERRY_PORT: "0", FERRY_HOST: "127.0.0.1", FERRY_DATA_DIR: dataDir, FERRY_ADMIN_PASSWORD: "" },
+      env: {
+        ...process.env,
+        NODE_ENV: "production",
+        FERRY_PORT: "0",
+        FERRY_HOST: "127.0.0.1",
+        FERRY_DATA_DIR: dataDir,
+        FERRY_ADMIN_PASSWORD: "",
+        // A private OpenFlow port and lab, so a Ferry already running on this machine is untouched.
+        FERRY_OF_TCP: "127.0.0.1:0",
+        FERRY_LAB: "1",
+        FERRY_LAB_NS_PREFIX: E2E_NS_PREFIX,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -23,7 +36,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   child.stderr.on("data", (d) => (log += d));
 
   const started = await new Promise<{ url: string; password: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${log}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start in 120 s:\n${log}`)), 120_000);
     const check = () => {
       const url = /Ferry is listening on (http:\/\/\S+)/.exec(log)?.[1];
       const password = /created user "admin" with password: (\S+)/.exec(log)?.[1];
@@ -48,7 +61,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   return async () => {
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
-    const timeout = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const timeout = setTimeout(() => child.kill("SIGKILL"), 40_000);
     await exited;
     clearTimeout(timeout);
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -10,7 +10,10 @@ log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
 # Chromium drives the browser tests; fonts render the dashboard without downloads; PostgreSQL's
 # server binaries let the tests prove the PostgreSQL path (a private instance); openssl makes
 # test certificates for the OpenFlow TLS listener.
-APT_PACKAGES=(openvswitch-switch iproute2 ethtool iputils-ping openssl chromium fonts-dejavu-core ca-certificates curl postgresql)
+# QEMU runs the lab's guests; cpio, gcc and libc6-dev build the guest image's initramfs and its
+# static memory-load helper.
+APT_PACKAGES=(openvswitch-switch iproute2 ethtool iputils-ping openssl qemu-system-x86 cpio gcc libc6-dev
+  chromium fonts-dejavu-core ca-certificates curl postgresql)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -40,4 +43,8 @@ fi
 
 log "generating Prisma clients"
 npm run --silent db:generate >/dev/null
+
+# The lab's guest image, built offline from Debian packages; rebuilt only when its recipe changes.
+log "guest image"
+bash server/lab/guest/build-image.sh "${FERRY_GUEST_DIR:-$PWD/data/lab/images/ferry-guest}" | tail -n 1
 log "done"

@@ -43,6 +43,8 @@ export const envSchema = z.object({
   FERRY_OF_TLS_CA: z.string().optional(),
   /** Start the embedded two-site lab with the server. */
   FERRY_LAB: bool.default(false),
+  /** Prefix of the lab's network namespaces (a second lab, e.g. for tests, needs its own). */
+  FERRY_LAB_NS_PREFIX: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/, "FERRY_LAB_NS_PREFIX: lowercase letters, digits, dashes").default("ferry-lab-"),
   /** Serve the dashboard from a `next build` (production) or compile on demand (development). */
   FERRY_NEXT_DEV: bool.optional(),
 });

@@ -12,6 +12,7 @@ async function main(): Promise<void> {
   const lab = new Lab({
     dir: path.join(env.FERRY_DATA_DIR, "lab"),
     controllerSocket: env.FERRY_OF_UNIX,
+    nsPrefix: env.FERRY_LAB_NS_PREFIX,
     topology: process.argv.includes("--two-by-two") ? TWO_BY_TWO : DEFAULT_TOPOLOGY,
     log: (l) => console.log(l),
   });

@@ -73,6 +73,7 @@ export class Lab {
       }
       for (const host of p.hosts) await this.bringUpHost(host);
       for (const client of p.clients) await this.bringUpClient(client);
+      await this.warmTunnels();
       this.log(`lab is up: ${p.hosts.map((h) => `${h.name} (${h.underlayIp})`).join(", ")}`);
       return this.status();
     } catch (err) {
@@ -154,6 +155,19 @@ export class Lab {
       await new Vswitch(client).addPort("br-int", c.hostPort, { externalIds: { "ferry-client": c.site, "attached-mac": c.mac } });
     } finally {
       client.close();
+    }
+  }
+
+  /**
+   * The userspace datapath resolves a tunnel's remote underlay address (ARP via br-phy) on first
+   * use and drops what it was sending meanwhile; resolving every tunnel endpoint now keeps the
+   * first overlay packets between sites from being lost or delayed by seconds.
+   */
+  private async warmTunnels(): Promise<void> {
+    for (const h of this.plan.hosts) {
+      for (const t of h.tunnels) {
+        await nsRun(h.ns, "ping", ["-c", "1", "-W", "2", t.remoteIp]).catch(() => this.log(`${h.name}: ${t.remoteIp} did not answer a ping`));
+      }
     }
   }
 

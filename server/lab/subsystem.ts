@@ -7,7 +7,12 @@ import type { Subsystem } from "../subsystems";
 import { Lab } from "./lab";
 
 export function createLabSubsystem(env: Env, log: (line: string) => void): { lab: Lab; subsystem: Subsystem } {
-  const lab = new Lab({ dir: path.join(env.FERRY_DATA_DIR, "lab"), controllerSocket: env.FERRY_OF_UNIX, log });
+  const lab = new Lab({
+    dir: path.join(env.FERRY_DATA_DIR, "lab"),
+    controllerSocket: env.FERRY_OF_UNIX,
+    nsPrefix: env.FERRY_LAB_NS_PREFIX,
+    log,
+  });
   return {
     lab,
     subsystem: {

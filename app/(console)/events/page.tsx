@@ -1,15 +1,14 @@
 import type { Metadata } from "next";
-import { NoDataPage } from "../../_components/not-yet";
+import { PageHeader } from "../../_components/ui";
+import { EventStream } from "./event-stream";
 
 export const metadata: Metadata = { title: "Events" };
 
-export default function Page() {
+export default function EventsPage() {
   return (
-    <NoDataPage
-      title="Events"
-      description="Live OpenFlow events: packet-in, flow-mod, flow-removed, port status."
-      empty="No events"
-      explain="Events stream in here as switches connect and traffic reaches the controller."
-    />
+    <>
+      <PageHeader title="Events" description="Live OpenFlow events from every switch: packet-in, flow-mod, flow-removed, port status, switch up/down." />
+      <EventStream />
+    </>
   );
 }

@@ -1,15 +1,14 @@
 import type { Metadata } from "next";
-import { NoDataPage } from "../../_components/not-yet";
+import { PageHeader } from "../../_components/ui";
+import { SwitchList } from "./switch-list";
 
 export const metadata: Metadata = { title: "Switches" };
 
-export default function Page() {
+export default function SwitchesPage() {
   return (
-    <NoDataPage
-      title="Switches"
-      description="OpenFlow switches connected to the embedded controller."
-      empty="No switches connected"
-      explain="Each Open vSwitch bridge that connects to the controller appears with its datapath id, OpenFlow version, ports and live flow table."
-    />
+    <>
+      <PageHeader title="Switches" description="Open vSwitch bridges connected to the embedded OpenFlow controller." />
+      <SwitchList />
+    </>
   );
 }
