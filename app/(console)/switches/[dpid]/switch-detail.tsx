@@ -176,8 +176,8 @@ export function SwitchDetail({ dpid }: { dpid: string }) {
                         <td className="py-1 pr-3 text-right">
                           {f.idleTimeout}/{f.hardTimeout}
                         </td>
-                        <td className="py-1 pr-3">{f.match.replace(/^priority=\d+,?/, "") || "(any)"}</td>
-                        <td className="py-1 pr-3">{f.actions}</td>
+                        <td className="break-all py-1 pr-3">{f.match.replace(/^priority=\d+,?/, "") || "(any)"}</td>
+                        <td className="whitespace-nowrap py-1 pr-3">{f.actions}</td>
                       </tr>
                     );
                   })}
