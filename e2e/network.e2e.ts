@@ -60,3 +60,19 @@ test("the events page streams packet-ins with exact totals, and pauses", async (
   await page.getByRole("button", { name: "Pause" }).click();
   await expect(page.getByText("paused — counts keep running")).toBeVisible();
 });
+
+test("the lab's hosts and client ports are in the inventory: Hypervisors and Network pages", async ({ page }) => {
+  await signIn(page);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Hypervisors", exact: true }).click();
+  const hosts = page.getByTestId("host-table");
+  for (const [host, dpid] of [["host-a1", "00000000fe000101"], ["host-b1", "00000000fe000201"]]) {
+    const row = hosts.getByRole("row").filter({ hasText: host });
+    await expect(row).toContainText(dpid);
+    await expect(row).toContainText("connected");
+    await expect(row).toContainText("up");
+  }
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Network", exact: true }).click();
+  const ports = page.getByTestId("port-table");
+  await expect(ports.getByRole("row").filter({ hasText: "10.99.0.201" })).toContainText("host-a1");
+  await expect(ports.getByRole("row").filter({ hasText: "10.99.0.202" })).toContainText("host-b1");
+});

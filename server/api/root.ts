@@ -6,6 +6,7 @@ import { auditRouter } from "./routers/audit";
 import { systemRouter } from "./routers/system";
 import { switchesRouter } from "./routers/switches";
 import { labRouter } from "./routers/lab";
+import { inventoryRouter } from "./routers/inventory";
 
 export const appRouter = router({
   auth: authRouter,
@@ -14,6 +15,7 @@ export const appRouter = router({
   system: systemRouter,
   switches: switchesRouter,
   lab: labRouter,
+  inventory: inventoryRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -5,8 +5,10 @@ import path from "node:path";
 import type { Env } from "../env";
 import type { Subsystem } from "../subsystems";
 import { Lab } from "./lab";
+import type { Db } from "../db";
+import { markLabDown, registerLab } from "../inventory/lab-sync";
 
-export function createLabSubsystem(env: Env, log: (line: string) => void): { lab: Lab; subsystem: Subsystem } {
+export function createLabSubsystem(env: Env, db: Db, log: (line: string) => void): { lab: Lab; subsystem: Subsystem } {
   const lab = new Lab({
     dir: path.join(env.FERRY_DATA_DIR, "lab"),
     controllerSocket: env.FERRY_OF_UNIX,
@@ -19,8 +21,12 @@ export function createLabSubsystem(env: Env, log: (line: string) => void): { lab
       name: "lab",
       start: async () => {
         await lab.up();
+        await registerLab(db, lab.plan);
       },
-      stop: () => lab.down(),
+      stop: async () => {
+        await lab.down();
+        await markLabDown(db, lab.plan);
+      },
     },
   };
 }

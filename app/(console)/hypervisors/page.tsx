@@ -1,15 +1,14 @@
 import type { Metadata } from "next";
-import { NoDataPage } from "../../_components/not-yet";
+import { PageHeader } from "../../_components/ui";
+import { HostTable } from "./host-table";
 
 export const metadata: Metadata = { title: "Hypervisors" };
 
-export default function Page() {
+export default function HypervisorsPage() {
   return (
-    <NoDataPage
-      title="Hypervisors"
-      description="Compute hosts, their site, hypervisor and capacity."
-      empty="No hypervisors registered"
-      explain="Each host appears with its site, hypervisor type and version, CPU, memory used and total, and its VMs."
-    />
+    <>
+      <PageHeader title="Hypervisors" description="Compute hosts, their site, hypervisor and bridges." />
+      <HostTable />
+    </>
   );
 }

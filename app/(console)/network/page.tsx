@@ -1,15 +1,14 @@
 import type { Metadata } from "next";
-import { NoDataPage } from "../../_components/not-yet";
+import { PageHeader } from "../../_components/ui";
+import { NetworkList } from "./network-list";
 
 export const metadata: Metadata = { title: "Network" };
 
-export default function Page() {
+export default function NetworkPage() {
   return (
-    <NoDataPage
-      title="Network"
-      description="Networks, subnets, ports and their bindings."
-      empty="No networks"
-      explain="Networks and subnets appear with each port's MAC, fixed IP and the host it is bound to."
-    />
+    <>
+      <PageHeader title="Network" description="Networks, subnets, ports and where each port is bound." />
+      <NetworkList />
+    </>
   );
 }

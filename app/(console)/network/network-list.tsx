@@ -1,0 +1,57 @@
+"use client";
+import { useQuery } from "@tanstack/react-query";
+import { useTRPC } from "../../trpc";
+import { Card, EmptyState, ErrorBox, Loading, Pill } from "../../_components/ui";
+import { Mono } from "../../_components/copy";
+
+export function NetworkList() {
+  const trpc = useTRPC();
+  const nets = useQuery(trpc.inventory.networks.queryOptions(undefined, { refetchInterval: 10_000 }));
+  if (nets.isPending) return <Loading />;
+  if (nets.error) return <ErrorBox error={nets.error} />;
+  if (nets.data.length === 0) return <EmptyState title="No networks">Networks appear here when the lab starts or when one is created.</EmptyState>;
+  return (
+    <div className="space-y-4">
+      {nets.data.map((n) => (
+        <Card key={n.name} title={`${n.name} · ${n.overlay.toUpperCase()} overlay · ${n.subnets.join(", ")}`}>
+          {n.ports.length === 0 ? (
+            <p className="text-sm text-slate-500">No ports.</p>
+          ) : (
+            <table className="w-full text-sm" data-testid="port-table">
+              <thead className="text-left text-xs uppercase tracking-wide text-slate-500">
+                <tr>
+                  <th className="py-1 pr-3">MAC</th>
+                  <th className="py-1 pr-3">Fixed IP</th>
+                  <th className="py-1 pr-3">Device</th>
+                  <th className="py-1 pr-3">Binding</th>
+                </tr>
+              </thead>
+              <tbody>
+                {n.ports.map((p) => (
+                  <tr key={p.mac} className="border-t border-slate-100">
+                    <td className="py-1 pr-3">
+                      <Mono value={p.mac} />
+                    </td>
+                    <td className="py-1 pr-3">{p.fixedIp ? <Mono value={p.fixedIp} /> : "—"}</td>
+                    <td className="py-1 pr-3">
+                      {p.deviceId ?? "—"} <span className="text-xs text-slate-500">{p.deviceOwner}</span>
+                    </td>
+                    <td className="py-1 pr-3">
+                      {p.bindings.length === 0
+                        ? "unbound"
+                        : p.bindings.map((b) => (
+                            <span key={b.host} className="mr-2 inline-flex items-center gap-1">
+                              {b.host} <Pill tone={b.status === "active" ? "ok" : "warning"}>{b.status}</Pill>
+                            </span>
+                          ))}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,47 @@
+import "server-only";
+import { protectedProcedure, router } from "../trpc";
+
+export const inventoryRouter = router({
+  /** Hypervisor hosts with their site, bridges (and whether each is connected now) and VM count. */
+  hosts: protectedProcedure.query(async ({ ctx }) => {
+    const hosts = await ctx.db.host.findMany({
+      orderBy: [{ site: { name: "asc" } }, { name: "asc" }],
+      include: { site: true, switches: true, _count: { select: { vms: true } } },
+    });
+    return hosts.map((h) => ({
+      name: h.name,
+      site: h.site.name,
+      siteCidr: h.site.underlayCidr,
+      hypervisor: h.hypervisor,
+      uri: h.uri,
+      underlayIp: h.underlayIp,
+      status: h.status,
+      cpus: h.cpus,
+      memoryMiB: h.memoryMiB,
+      lastSeenAt: h.lastSeenAt,
+      source: h.source,
+      vms: h._count.vms,
+      switches: h.switches.map((s) => ({ dpid: s.dpid, bridge: s.bridge, connected: ctx.controller?.switch(s.dpid)?.isReady ?? false })),
+    }));
+  }),
+
+  /** Networks with their subnets and ports (MAC, fixed IP, owner, where each is bound). */
+  networks: protectedProcedure.query(async ({ ctx }) => {
+    const nets = await ctx.db.network.findMany({
+      orderBy: { name: "asc" },
+      include: { subnets: true, ports: { orderBy: { fixedIp: "asc" }, include: { bindings: { include: { host: true } } } } },
+    });
+    return nets.map((n) => ({
+      name: n.name,
+      overlay: n.overlay,
+      subnets: n.subnets.map((s) => s.cidr),
+      ports: n.ports.map((p) => ({
+        mac: p.mac,
+        fixedIp: p.fixedIp,
+        deviceId: p.deviceId,
+        deviceOwner: p.deviceOwner,
+        bindings: p.bindings.map((b) => ({ host: b.host.name, status: b.status })),
+      })),
+    }));
+  }),
+});

@@ -1,0 +1,43 @@
+// Registers the lab's sites, hosts, switches, overlay network and client ports in the inventory,
+// so the dashboard lists them like any other infrastructure. Idempotent (upserts by name/dpid/MAC).
+import "server-only";
+import type { Db } from "../db";
+import type { LabPlan } from "../lab/topology";
+
+export const LAB_NETWORK = "lab-overlay";
+
+export async function registerLab(db: Db, plan: LabPlan, hostUri: (host: string) => string | null = () => null): Promise<void> {
+  for (const s of plan.sites) {
+    await db.site.upsert({
+      where: { name: s.name },
+      create: { name: s.name, underlayCidr: s.underlay, source: "lab" },
+      update: { underlayCidr: s.underlay, source: "lab" },
+    });
+  }
+  const sites = new Map((await db.site.findMany()).map((s) => [s.name, s.id]));
+  for (const h of plan.hosts) {
+    const data = { siteId: sites.get(h.site)!, hypervisor: h.hypervisor, underlayIp: h.underlayIp, uri: hostUri(h.name), status: "up", lastSeenAt: new Date(), source: "lab" };
+    const host = await db.host.upsert({ where: { name: h.name }, create: { name: h.name, ...data }, update: data });
+    await db.switch.upsert({ where: { dpid: h.dpid }, create: { dpid: h.dpid, bridge: "br-int", hostId: host.id }, update: { bridge: "br-int", hostId: host.id } });
+  }
+  const network = await db.network.upsert({ where: { name: LAB_NETWORK }, create: { name: LAB_NETWORK, overlay: "gre" }, update: {} });
+  await db.subnet.upsert({ where: { cidr: plan.overlay.cidr }, create: { cidr: plan.overlay.cidr, networkId: network.id }, update: { networkId: network.id } });
+  for (const c of plan.clients) {
+    const host = await db.host.findUniqueOrThrow({ where: { name: c.host } });
+    const port = await db.port.upsert({
+      where: { mac: c.mac },
+      create: { mac: c.mac, fixedIp: c.ip, networkId: network.id, deviceId: `client-${c.site}`, deviceOwner: "client" },
+      update: { fixedIp: c.ip, networkId: network.id, deviceId: `client-${c.site}`, deviceOwner: "client" },
+    });
+    await db.portBinding.upsert({
+      where: { portId_hostId: { portId: port.id, hostId: host.id } },
+      create: { portId: port.id, hostId: host.id, status: "active" },
+      update: { status: "active" },
+    });
+  }
+}
+
+/** The lab went down: its hosts are unreachable until it comes back. */
+export async function markLabDown(db: Db, plan: LabPlan): Promise<void> {
+  await db.host.updateMany({ where: { name: { in: plan.hosts.map((h) => h.name) } }, data: { status: "down" } });
+}
