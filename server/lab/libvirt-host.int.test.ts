@@ -24,7 +24,10 @@ import { listNamespaces, nsRun, run } from "./sh";
 
 const GUEST_DIR = path.resolve(import.meta.dirname, "../../data/lab/images/ferry-guest");
 const LIBVIRT_BINARIES = ["libvirtd", "virsh", "qemu-system-x86_64", "unshare"];
-const VM = "lvt-vm1";
+// Unique per run: QEMU's command line names the guest (guest=NAME,), which is how the test
+// finds its QEMU processes.
+const VM = `lvt${process.pid}-vm1`;
+const VM2 = `lvt${process.pid}-vm2`;
 const VM_MAC = "52:54:00:fe:10:01";
 const VM_IP = "10.99.0.11";
 const BRIDGE_IP = "10.99.0.1";
@@ -103,7 +106,14 @@ describe.skipIf(skip)("libvirt lab hosts", () => {
   const cleanup = async () => {
     for (const d of daemons.splice(0)) await stopLibvirtd(d).catch((e: Error) => console.warn(e.message));
     for (const o of ovs.splice(0)) await o.stop().catch((e: Error) => console.warn(e.message));
-    if (tmp) for (const p of processesWithMarker(tmp)) process.kill(p.pid, "SIGKILL");
+    // Last resort for anything the daemons' namespaces did not take with them.
+    for (const p of tmp ? [...processesWithMarker(tmp), ...processesWithMarker(`guest=lvt${process.pid}-`)] : []) {
+      try {
+        process.kill(p.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   };
 
@@ -232,19 +242,18 @@ describe.skipIf(skip)("libvirt lab hosts", () => {
   it("restarts a host's libvirtd cleanly over one that is still running with a guest (crash recovery)", async () => {
     const h1 = hosts[0]!;
     const old = daemons[0]!;
-    const xmlFile = path.join(tmp, "lvt-vm2.xml");
+    const xmlFile = path.join(tmp, `${VM2}.xml`);
     const src = guestSource();
     if (typeof src === "string") throw new Error(src);
-    fs.writeFileSync(xmlFile, labDomainXml({ name: "lvt-vm2", memoryMiB: 64, kernel: src.kernel, initrd: src.initrd ?? path.join(tmp, "initrd.img"), cmdline: "console=ttyS0", mac: "52:54:00:fe:10:02", consoleLog: path.join(tmp, "lvt-vm2.console.log") }));
+    fs.writeFileSync(xmlFile, labDomainXml({ name: VM2, memoryMiB: 64, kernel: src.kernel, initrd: src.initrd ?? path.join(tmp, "initrd.img"), cmdline: "console=ttyS0", mac: "52:54:00:fe:10:02", consoleLog: path.join(tmp, `${VM2}.console.log`) }));
     await virsh(old.uri, ["define", xmlFile]);
-    await virsh(old.uri, ["start", "lvt-vm2"]);
-    const qemuBefore = processesWithMarker(path.join(tmp, "lvt-vm2.console.log"));
-    expect(qemuBefore).toHaveLength(1);
+    await virsh(old.uri, ["start", VM2]);
+    expect(processesWithMarker(`guest=${VM2},`)).toHaveLength(1);
 
     // As after a crash of whatever started it: nothing was stopped, the same host is set up again.
     await prepareLibvirtHost(h1);
     daemons[0] = await startLibvirtd(h1);
-    expect(processesWithMarker(path.join(tmp, "lvt-vm2.console.log"))).toEqual([]);
+    expect(processesWithMarker(`guest=${VM2},`)).toEqual([]);
     expect(fs.existsSync(`/proc/${old.pid}`)).toBe(false);
     expect(await domainNames(daemons[0].uri)).toEqual([]);
     expect(await ovsInterfaces(ovs[0]!)).toBe("");
@@ -263,12 +272,15 @@ describe.skipIf(skip)("libvirt lab hosts", () => {
     for (const o of ovs.splice(0)) await o.stop();
 
     expect(processesWithMarker(tmp)).toEqual([]);
+    expect(processesWithMarker(`guest=lvt${process.pid}-`)).toEqual([]);
     for (const d of dirs) expect(processesWithMarker(d)).toEqual([]);
     const left = new Set(await listNamespaces());
     expect(namespaces.filter((n) => left.has(n))).toEqual([]);
     const mountsAfter = fs.readFileSync("/proc/mounts", "utf8");
     expect(mountsAfter.split("\n").filter((l) => l.includes(tmp) || /\/(libvirt|openvswitch)\b/.test(l))).toEqual([]);
     const before = new Set(mountsBefore.split("\n"));
-    expect(mountsAfter.split("\n").filter((l) => !before.has(l))).toEqual([]);
+    // Other labs on the machine may add their own namespace mounts meanwhile; anything else is ours.
+    const added = mountsAfter.split("\n").filter((l) => !before.has(l));
+    expect(added.filter((l) => !l.startsWith("nsfs /run/netns/") || namespaces.some((n) => l.includes(n)))).toEqual([]);
   }, 60_000);
 });

@@ -346,7 +346,7 @@ export interface LabDomainSpec {
   /** Serial console file; must be reachable under the same path on every host it migrates to. */
   consoleLog: string;
   bridge?: string;
-  /** Extra external_ids value libvirt copies to the OVS port (iface-id). */
+  /** iface-id libvirt sets on the OVS interface (default: a random UUID of its own). */
   interfaceId?: string;
 }
 
