@@ -76,3 +76,17 @@ test("the lab's hosts and client ports are in the inventory: Hypervisors and Net
   await expect(ports.getByRole("row").filter({ hasText: "10.99.0.201" })).toContainText("host-a1");
   await expect(ports.getByRole("row").filter({ hasText: "10.99.0.202" })).toContainText("host-b1");
 });
+
+test("the lab's two VMs are listed as instances, and each answers HTTP from the site A client", async ({ page }) => {
+  await signIn(page);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Instances", exact: true }).click();
+  const table = page.getByTestId("vm-table");
+  await expect(table.getByRole("row").filter({ hasText: "vm1" })).toContainText("host-a1");
+  await expect(table.getByRole("row").filter({ hasText: "vm1" })).toContainText("10.99.0.11");
+  await expect(table.getByRole("row").filter({ hasText: "vm2" })).toContainText("host-b1");
+  await expect(table.getByRole("row").filter({ hasText: "vm2" })).toContainText("running");
+  for (const [ip, name] of [["10.99.0.11", "vm1"], ["10.99.0.12", "vm2"]]) {
+    const body = execFileSync("ip", ["netns", "exec", `${E2E_NS_PREFIX}client-a`, "curl", "-sS", "--max-time", "10", `http://${ip}/`], { encoding: "utf8", timeout: 15_000 });
+    expect(JSON.parse(body).hostname).toBe(name);
+  }
+});

@@ -10,9 +10,10 @@ log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
 # Chromium drives the browser tests; fonts render the dashboard without downloads; PostgreSQL's
 # server binaries let the tests prove the PostgreSQL path (a private instance); openssl makes
 # test certificates for the OpenFlow TLS listener.
-# QEMU runs the lab's guests; cpio, gcc and libc6-dev build the guest image's initramfs and its
-# static memory-load helper.
+# QEMU runs the lab's guests, each lab host's own libvirtd manages them; cpio, gcc and libc6-dev
+# build the guest image's initramfs and its static memory-load helper.
 APT_PACKAGES=(openvswitch-switch iproute2 ethtool iputils-ping openssl qemu-system-x86 cpio gcc libc6-dev
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   chromium fonts-dejavu-core ca-certificates curl postgresql)
 
 missing=()

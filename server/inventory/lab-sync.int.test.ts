@@ -5,8 +5,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployMigrations } from "../database/migrate";
 import { openDb, type Db } from "../db";
-import { planLab, TWO_BY_TWO } from "../lab/topology";
-import { LAB_NETWORK, markLabDown, registerLab } from "./lab-sync";
+import { DEFAULT_TOPOLOGY, planLab, TWO_BY_TWO } from "../lab/topology";
+import { LAB_NETWORK, markLabDown, registerLab, registerLabVms } from "./lab-sync";
 
 let dir: string;
 let db: Db;
@@ -41,6 +41,20 @@ describe("lab registration", () => {
     expect(net.ports.map((p) => [p.mac, p.fixedIp, p.bindings.map((b) => [b.host.name, b.status])]).sort()).toEqual(
       plan.clients.map((c) => [c.mac, c.ip, [[c.host, "active"]]]).sort(),
     );
+  });
+
+  it("registers the lab's VMs with one active port binding on their host", async () => {
+    const withVms = planLab({ ...TWO_BY_TWO, vms: DEFAULT_TOPOLOGY.vms }, "t-");
+    await registerLabVms(db, withVms);
+    await registerLabVms(db, withVms);
+    const vms = await db.vm.findMany({ include: { host: true }, orderBy: { name: "asc" } });
+    expect(vms.map((v) => [v.name, v.host?.name, v.state, v.memoryMiB])).toEqual([
+      ["vm1", "host-a1", "running", 256],
+      ["vm2", "host-b1", "running", 256],
+    ]);
+    const port = await db.port.findUniqueOrThrow({ where: { mac: withVms.vms[0]!.mac }, include: { bindings: { include: { host: true } } } });
+    expect(port).toMatchObject({ id: withVms.vms[0]!.portId, deviceId: withVms.vms[0]!.uuid, fixedIp: "10.99.0.11", deviceOwner: "compute" });
+    expect(port.bindings.map((b) => [b.host.name, b.status])).toEqual([["host-a1", "active"]]);
   });
 
   it("marks the lab's hosts down when it stops", async () => {

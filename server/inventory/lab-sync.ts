@@ -37,7 +37,30 @@ export async function registerLab(db: Db, plan: LabPlan, hostUri: (host: string)
   }
 }
 
+/** The lab's VMs with their ports, bound (active) on the host each runs on. */
+export async function registerLabVms(db: Db, plan: LabPlan, states: Map<string, string> = new Map()): Promise<void> {
+  const network = await db.network.findUniqueOrThrow({ where: { name: LAB_NETWORK } });
+  for (const vm of plan.vms) {
+    const host = await db.host.findUniqueOrThrow({ where: { name: vm.host } });
+    const data = { name: vm.name, memoryMiB: vm.memoryMiB, vcpus: vm.vcpus, state: states.get(vm.name) ?? "running", hostId: host.id, image: "ferry-guest" };
+    await db.vm.upsert({ where: { id: vm.uuid }, create: { id: vm.uuid, ...data }, update: data });
+    const port = await db.port.upsert({
+      where: { mac: vm.mac },
+      create: { id: vm.portId, mac: vm.mac, fixedIp: vm.ip, networkId: network.id, deviceId: vm.uuid, deviceOwner: "compute" },
+      update: { fixedIp: vm.ip, networkId: network.id, deviceId: vm.uuid, deviceOwner: "compute" },
+    });
+    // Exactly one binding, active, on the VM's host (a leftover from another host is dropped).
+    await db.portBinding.deleteMany({ where: { portId: port.id, hostId: { not: host.id } } });
+    await db.portBinding.upsert({
+      where: { portId_hostId: { portId: port.id, hostId: host.id } },
+      create: { portId: port.id, hostId: host.id, status: "active" },
+      update: { status: "active" },
+    });
+  }
+}
+
 /** The lab went down: its hosts are unreachable until it comes back. */
 export async function markLabDown(db: Db, plan: LabPlan): Promise<void> {
   await db.host.updateMany({ where: { name: { in: plan.hosts.map((h) => h.name) } }, data: { status: "down" } });
+  await db.vm.updateMany({ where: { id: { in: plan.vms.map((v) => v.uuid) } }, data: { state: "shutoff" } });
 }

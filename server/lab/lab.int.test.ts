@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OpenFlowController } from "../../controller/controller";
 import { ovsUnavailableReason } from "../../controller/ovsdb/testing/ovs-instance";
 import { Lab } from "./lab";
+import { DEFAULT_TOPOLOGY } from "./topology";
 import { listNamespaces, nsRun } from "./sh";
 
 const unavailable = ovsUnavailableReason();
@@ -18,16 +19,24 @@ describe.skipIf(unavailable)("two-site lab", () => {
   let controller: OpenFlowController;
   let lab: Lab;
   const prefix = `ferry-lt${process.pid % 1000}-`;
+  // Names of our own, so the final check cannot mistake another lab's guests for leftovers.
+  const vmA = `lt${process.pid % 1000}-vm1`;
+  const vmB = `lt${process.pid % 1000}-vm2`;
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-lab-test-"));
     const sock = path.join(dir, "of.sock");
     controller = new OpenFlowController({ listen: [{ kind: "unix", path: sock }], datapath: { flowStatsIntervalMs: 0 } });
     await controller.start();
-    lab = new Lab({ dir: path.join(dir, "lab"), controllerSocket: sock, nsPrefix: prefix });
+    lab = new Lab({
+      dir: path.join(dir, "lab"),
+      controllerSocket: sock,
+      nsPrefix: prefix,
+      topology: { ...DEFAULT_TOPOLOGY, vms: [{ name: vmA, host: "host-a1", memoryMiB: 192 }, { name: vmB, host: "host-b1", memoryMiB: 192 }] },
+    });
     const status = await lab.up();
     expect(status.problems).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await lab?.down();
@@ -56,6 +65,27 @@ describe.skipIf(unavailable)("two-site lab", () => {
     const hostA = controller.switch(lab.plan.hosts[0]!.dpid)!;
     expect(hostA.flows.entries().some((f) => f.match.eth_src === ca!.mac && f.match.eth_dst === cb!.mac)).toBe(true);
   });
+
+  it("boots one libvirt VM per site, each answering HTTP to the site A client (site B's across GRE)", async () => {
+    const status = await lab.status();
+    expect(status.hosts.every((h) => h.libvirtRunning === true)).toBe(true);
+    expect(status.vms.map((v) => [v.name, v.host, v.state])).toEqual([
+      [vmA, "host-a1", "running"],
+      [vmB, "host-b1", "running"],
+    ]);
+    const [ca] = lab.plan.clients;
+    for (const vm of lab.plan.vms) {
+      const body = await nsRun(ca!.ns, "curl", ["-sS", "--max-time", "10", `http://${vm.ip}/`]);
+      const doc = JSON.parse(body) as { hostname: string; requests: number; boot_id: string };
+      expect(doc.hostname).toBe(vm.name);
+      const again = JSON.parse(await nsRun(ca!.ns, "curl", ["-sS", "--max-time", "10", `http://${vm.ip}/`])) as typeof doc;
+      expect(again.boot_id).toBe(doc.boot_id);
+      expect(again.requests).toBe(doc.requests + 1);
+    }
+    // libvirt plugged each VM into its host's br-int with Neutron-style external_ids; the controller sees the port.
+    const a1 = controller.switch(lab.plan.hosts[0]!.dpid)!;
+    expect([...a1.ports.values()].some((p) => p.name.startsWith("vnet"))).toBe(true);
+  }, 60_000);
 
   it("slows the inter-site link when a WAN limit is set, and restores it", async () => {
     const [ca, cb] = lab.plan.clients;
@@ -105,6 +135,19 @@ describe.skipIf(unavailable)("two-site lab", () => {
         }
       });
     expect(stray).toEqual([]);
+    const guests = fs
+      .readdirSync("/proc")
+      .filter((e) => /^\d+$/.test(e))
+      .filter((e) => {
+        try {
+          const cmd = fs.readFileSync(`/proc/${e}/cmdline`, "utf8");
+          return cmd.includes(vmA) || cmd.includes(vmB);
+        } catch {
+          return false;
+        }
+      });
+    expect(guests).toEqual([]);
+    expect(fs.readFileSync("/proc/mounts", "utf8")).not.toContain(dir);
     expect(fs.existsSync(path.join(dir, "lab", "hosts"))).toBe(false);
     expect((await lab.status()).up).toBe(false);
   });

@@ -11,6 +11,8 @@ import { DEFAULT_TOPOLOGY, NS_PREFIX, planLab, type LabPlan, type LabTopology } 
 import { listNamespaces, nsRun, run } from "./sh";
 import { LabStateFile, processAlive, stopProcess, type LabProcess } from "./state";
 import { ovsPaths, startOvs } from "./ovs-daemons";
+import { checkLibvirtPrerequisites, labDomainXml, libvirtUri, prepareLibvirtHost, startLibvirtd, virsh } from "./libvirt-host";
+import { ensureGuestImage, guestCmdline, waitForGuestReady, type GuestImage } from "./guest/image";
 
 export interface LabOptions {
   /** Root of the lab's runtime files (per-host OVS, state file); e.g. <data dir>/lab. */
@@ -20,12 +22,26 @@ export interface LabOptions {
   topology?: LabTopology;
   /** Prefix of every namespace the lab creates (tests use their own so they never touch a running lab). */
   nsPrefix?: string;
+  /** Where the guest image is (built there if missing or outdated); default data/lab/images/ferry-guest. */
+  guestDir?: string;
   log?: (line: string) => void;
 }
 
 export interface LabStatus {
   up: boolean;
-  hosts: { name: string; site: string; ns: string; underlayIp: string; dpid: string; ovsRunning: boolean; tunnels: string[] }[];
+  hosts: {
+    name: string;
+    site: string;
+    ns: string;
+    hypervisor: "libvirt" | "qemu";
+    underlayIp: string;
+    dpid: string;
+    ovsRunning: boolean;
+    libvirtRunning: boolean | null;
+    libvirtUri: string | null;
+    tunnels: string[];
+  }[];
+  vms: { name: string; host: string; ip: string; mac: string; state: string }[];
   clients: { site: string; ns: string; ip: string }[];
   wanRateMbit: number | null;
   problems: string[];
@@ -58,6 +74,7 @@ export class Lab {
   /** Brings the lab up from scratch (anything left from an earlier run is removed first). */
   async up(): Promise<LabStatus> {
     await checkPrerequisites();
+    if (hasLibvirt(this.plan)) await checkLibvirtPrerequisites(this.log);
     await this.down();
     const p = this.plan;
     this.state.write({ startedAt: new Date().toISOString(), topology: JSON.stringify(this.opts.topology ?? DEFAULT_TOPOLOGY), namespaces: [], processes: [], wanRateMbit: null });
@@ -74,6 +91,7 @@ export class Lab {
       for (const host of p.hosts) await this.bringUpHost(host);
       for (const client of p.clients) await this.bringUpClient(client);
       await this.warmTunnels();
+      await this.bootVms();
       this.log(`lab is up: ${p.hosts.map((h) => `${h.name} (${h.underlayIp})`).join(", ")}`);
       return this.status();
     } catch (err) {
@@ -136,6 +154,56 @@ export class Lab {
     } finally {
       client.close();
     }
+
+    // A compute node's own libvirtd, bound to the underlay address (it needs br-phy and br-int).
+    if (h.hypervisor === "libvirt") {
+      const lv = { hostName: h.name, ns: h.ns, underlayIp: h.underlayIp, hostDir: dir, ovsRunDir: ovsPaths(dir).dir, log: this.log };
+      await prepareLibvirtHost(lv);
+      const proc = await startLibvirtd(lv);
+      this.state.update((s) => s.processes.push({ name: proc.name, pid: proc.pid, marker: proc.marker }));
+    }
+  }
+
+  /** Directory every host sees under the same path: the paper's NFS role (VM consoles live here). */
+  sharedDir(): string {
+    return path.join(this.opts.dir, "shared");
+  }
+
+  libvirtUriOf(host: string): string {
+    return libvirtUri(this.hostDir(host));
+  }
+
+  /** Defines and starts the topology's VMs (libvirt domains), in parallel, and waits until each serves. */
+  private async bootVms(): Promise<void> {
+    if (this.plan.vms.length === 0) return;
+    const image: GuestImage = await ensureGuestImage(this.opts.guestDir ? { outDir: this.opts.guestDir } : {});
+    await Promise.all(this.plan.vms.map((vm) => this.bootVm(vm, image)));
+  }
+
+  private async bootVm(vm: LabPlan["vms"][number], image: GuestImage): Promise<void> {
+    const dir = path.join(this.sharedDir(), "vms", vm.name);
+    fs.mkdirSync(dir, { recursive: true });
+    const consoleLog = path.join(dir, "console.log");
+    fs.rmSync(consoleLog, { force: true });
+    const xml = labDomainXml({
+      name: vm.name,
+      uuid: vm.uuid,
+      memoryMiB: vm.memoryMiB,
+      vcpus: vm.vcpus,
+      kernel: image.kernel,
+      initrd: image.initrd,
+      cmdline: guestCmdline({ ip: `${vm.ip}/${this.plan.overlay.prefix}`, hostname: vm.name, fillMb: vm.fillMiB || undefined, dirtyMbps: vm.dirtyMiBps || undefined }),
+      mac: vm.mac,
+      consoleLog,
+      interfaceId: vm.portId,
+    });
+    const xmlFile = path.join(dir, "domain.xml");
+    fs.writeFileSync(xmlFile, xml);
+    const uri = this.libvirtUriOf(vm.host);
+    await virsh(uri, ["define", xmlFile]);
+    await virsh(uri, ["start", vm.name]);
+    await waitForGuestReady(consoleLog, { timeoutMs: 120_000 });
+    this.log(`${vm.name} is up on ${vm.host} at ${vm.ip}`);
   }
 
   private async bringUpClient(c: LabPlan["clients"][number]): Promise<void> {
@@ -186,15 +254,38 @@ export class Lab {
     const s = this.state.read();
     const namespaces = new Set(await listNamespaces());
     const problems: string[] = [];
+    const running = (h: LabPlan["hosts"][number], daemon: string) =>
+      (s?.processes ?? []).some((p) => p.name === `${h.ns}/${daemon}` && processAlive(p.pid, p.marker));
     const hosts = this.plan.hosts.map((h) => {
-      const procs = (s?.processes ?? []).filter((p) => p.name.startsWith(`${h.ns}/`));
-      const ovsRunning = procs.length === 2 && procs.every((p) => processAlive(p.pid, p.marker));
+      const ovsRunning = running(h, "ovsdb-server") && running(h, "ovs-vswitchd");
+      const libvirtRunning = h.hypervisor === "libvirt" ? running(h, "libvirtd") : null;
       if (s && !namespaces.has(h.ns)) problems.push(`${h.name}: namespace ${h.ns} is missing`);
       if (s && !ovsRunning) problems.push(`${h.name}: Open vSwitch is not running`);
-      return { name: h.name, site: h.site, ns: h.ns, underlayIp: h.underlayIp, dpid: h.dpid, ovsRunning, tunnels: h.tunnels.map((t) => `${t.port} → ${t.remoteIp}`) };
+      if (s && libvirtRunning === false) problems.push(`${h.name}: libvirtd is not running`);
+      return {
+        name: h.name,
+        site: h.site,
+        ns: h.ns,
+        hypervisor: h.hypervisor,
+        underlayIp: h.underlayIp,
+        dpid: h.dpid,
+        ovsRunning,
+        libvirtRunning,
+        libvirtUri: h.hypervisor === "libvirt" ? this.libvirtUriOf(h.name) : null,
+        tunnels: h.tunnels.map((t) => `${t.port} → ${t.remoteIp}`),
+      };
     });
+    const vms = await Promise.all(
+      this.plan.vms.map(async (vm) => ({
+        name: vm.name,
+        host: vm.host,
+        ip: vm.ip,
+        mac: vm.mac,
+        state: s ? await virsh(this.libvirtUriOf(vm.host), ["domstate", vm.name], 5_000).catch(() => "unknown") : "absent",
+      })),
+    );
     const clients = this.plan.clients.map((c) => ({ site: c.site, ns: c.ns, ip: c.ip }));
-    return { up: s !== null && problems.length === 0, hosts, clients, wanRateMbit: s?.wanRateMbit ?? null, problems };
+    return { up: s !== null && problems.length === 0, hosts, vms, clients, wanRateMbit: s?.wanRateMbit ?? null, problems };
   }
 
   /** Removes everything the lab created: processes, namespaces (and with them veths), files. */
@@ -207,8 +298,13 @@ export class Lab {
     const ours = new Set([...(s?.namespaces ?? []), ...(await listNamespaces()).filter((n) => n.startsWith(this.plan.nsPrefix))]);
     for (const ns of ours) await run("ip", ["netns", "delete", ns]).catch(() => {});
     fs.rmSync(path.join(this.opts.dir, "hosts"), { recursive: true, force: true });
+    fs.rmSync(this.sharedDir(), { recursive: true, force: true });
     this.state.remove();
   }
+}
+
+function hasLibvirt(plan: LabPlan): boolean {
+  return plan.hosts.some((h) => h.hypervisor === "libvirt");
 }
 
 function siteBridge(site: string): string {

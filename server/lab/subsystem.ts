@@ -6,7 +6,7 @@ import type { Env } from "../env";
 import type { Subsystem } from "../subsystems";
 import { Lab } from "./lab";
 import type { Db } from "../db";
-import { markLabDown, registerLab } from "../inventory/lab-sync";
+import { markLabDown, registerLab, registerLabVms } from "../inventory/lab-sync";
 
 export function createLabSubsystem(env: Env, db: Db, log: (line: string) => void): { lab: Lab; subsystem: Subsystem } {
   const lab = new Lab({
@@ -21,7 +21,8 @@ export function createLabSubsystem(env: Env, db: Db, log: (line: string) => void
       name: "lab",
       start: async () => {
         await lab.up();
-        await registerLab(db, lab.plan);
+        await registerLab(db, lab.plan, (host) => lab.libvirtUriOf(host));
+        await registerLabVms(db, lab.plan);
       },
       stop: async () => {
         await lab.down();

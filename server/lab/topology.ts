@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 // The lab's shape, declared once: sites (each a routed underlay subnet), hypervisor hosts in
 // them, one client per site on the overlay, and the overlay network VMs live on. Everything
 // else (names, addresses, datapath ids, GRE mesh) is derived from it.
@@ -15,10 +17,23 @@ export interface LabSiteSpec {
   hosts: LabHostSpec[];
 }
 
+export interface LabVmSpec {
+  name: string;
+  /** Host it boots on. */
+  host: string;
+  memoryMiB: number;
+  vcpus?: number;
+  /** Guest memory filled with random data (MiB) and rewritten per second (MiB/s): migration load. */
+  fillMiB?: number;
+  dirtyMiBps?: number;
+}
+
 export interface LabTopology {
   sites: LabSiteSpec[];
   /** Overlay /24 shared by every site: VMs from .11, clients from .201. */
   overlay: string;
+  /** VMs the lab boots (libvirt hosts only). */
+  vms?: LabVmSpec[];
 }
 
 export const DEFAULT_TOPOLOGY: LabTopology = {
@@ -26,6 +41,10 @@ export const DEFAULT_TOPOLOGY: LabTopology = {
   sites: [
     { name: "a", underlay: "10.250.1.0/24", hosts: [{ name: "host-a1", hypervisor: "libvirt" }] },
     { name: "b", underlay: "10.250.2.0/24", hosts: [{ name: "host-b1", hypervisor: "libvirt" }] },
+  ],
+  vms: [
+    { name: "vm1", host: "host-a1", memoryMiB: 256 },
+    { name: "vm2", host: "host-b1", memoryMiB: 256 },
   ],
 };
 
@@ -66,6 +85,21 @@ export interface LabClient {
   hostPort: string;
 }
 
+export interface LabVm {
+  name: string;
+  host: string;
+  /** Stable domain UUID (derived from the name). */
+  uuid: string;
+  /** Neutron-style port id, set as the OVS interface's iface-id. */
+  portId: string;
+  mac: string;
+  ip: string;
+  memoryMiB: number;
+  vcpus: number;
+  fillMiB: number;
+  dirtyMiBps: number;
+}
+
 export interface LabSite {
   name: string;
   underlay: string;
@@ -78,7 +112,14 @@ export interface LabPlan {
   sites: LabSite[];
   hosts: LabHost[];
   clients: LabClient[];
+  vms: LabVm[];
   overlay: { cidr: string; prefix: number; base: string };
+}
+
+/** A UUID derived from a name, so the same lab VM keeps its identity across restarts. */
+export function stableUuid(name: string): string {
+  const h = createHash("sha256").update(`ferry-lab:${name}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 function parseCidr24(cidr: string): { base: number[]; prefix: number } {
@@ -144,5 +185,25 @@ export function planLab(t: LabTopology, nsPrefix = NS_PREFIX): LabPlan {
       hostPort: `cl-${s.name}`,
     };
   });
-  return { nsPrefix, routerNs: `${nsPrefix}router`, sites, hosts, clients, overlay: { cidr: t.overlay, prefix: 24, base: overlay.base.join(".") } };
+  const vms: LabVm[] = (t.vms ?? []).map((v, i) => {
+    if (!/^[a-z][a-z0-9-]{0,30}$/.test(v.name)) throw new Error(`VM name "${v.name}" must be lowercase letters, digits or dashes`);
+    const host = hosts.find((h) => h.name === v.host);
+    if (!host) throw new Error(`VM ${v.name} is placed on unknown host "${v.host}"`);
+    if (host.hypervisor !== "libvirt") throw new Error(`VM ${v.name}: the lab boots VMs on libvirt hosts only (${v.host} is ${host.hypervisor})`);
+    if (i >= 150) throw new Error("the lab's overlay has room for 150 VMs");
+    return {
+      name: v.name,
+      host: v.host,
+      uuid: stableUuid(`vm:${v.name}`),
+      portId: stableUuid(`port:${v.name}`),
+      mac: `52:54:00:99:00:${(0x11 + i).toString(16).padStart(2, "0")}`,
+      ip: addr(overlay.base, 11 + i),
+      memoryMiB: v.memoryMiB,
+      vcpus: v.vcpus ?? 1,
+      fillMiB: v.fillMiB ?? 0,
+      dirtyMiBps: v.dirtyMiBps ?? 0,
+    };
+  });
+  if (new Set(vms.map((v) => v.name)).size !== vms.length) throw new Error("VM names must be unique");
+  return { nsPrefix, routerNs: `${nsPrefix}router`, sites, hosts, clients, vms, overlay: { cidr: t.overlay, prefix: 24, base: overlay.base.join(".") } };
 }

@@ -1,15 +1,14 @@
 import type { Metadata } from "next";
-import { NoDataPage } from "../../_components/not-yet";
+import { PageHeader } from "../../_components/ui";
+import { VmTable } from "./vm-table";
 
 export const metadata: Metadata = { title: "Instances" };
 
-export default function Page() {
+export default function InstancesPage() {
   return (
-    <NoDataPage
-      title="Instances"
-      description="Virtual machines, where they run, and live migration."
-      empty="No instances"
-      explain="VMs appear with their host, site, IP, MAC, memory and state; from here an admin starts a live migration."
-    />
+    <>
+      <PageHeader title="Instances" description="Virtual machines, where they run, and their addresses." />
+      <VmTable />
+    </>
   );
 }

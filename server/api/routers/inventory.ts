@@ -25,6 +25,23 @@ export const inventoryRouter = router({
     }));
   }),
 
+  /** VMs with their host, site and ports (IP and MAC). */
+  vms: protectedProcedure.query(async ({ ctx }) => {
+    const vms = await ctx.db.vm.findMany({ orderBy: { name: "asc" }, include: { host: { include: { site: true } } } });
+    const ports = await ctx.db.port.findMany({ where: { deviceId: { in: vms.map((v) => v.id) } } });
+    return vms.map((v) => ({
+      id: v.id,
+      name: v.name,
+      state: v.state,
+      memoryMiB: v.memoryMiB,
+      vcpus: v.vcpus,
+      host: v.host?.name ?? null,
+      site: v.host?.site.name ?? null,
+      image: v.image,
+      ports: ports.filter((p) => p.deviceId === v.id).map((p) => ({ mac: p.mac, ip: p.fixedIp })),
+    }));
+  }),
+
   /** Networks with their subnets and ports (MAC, fixed IP, owner, where each is bound). */
   networks: protectedProcedure.query(async ({ ctx }) => {
     const nets = await ctx.db.network.findMany({
