@@ -1,0 +1,146 @@
+// One interface for every hypervisor backend (libvirt for KVM/QEMU and Xen, QEMU's QMP directly).
+// The migration orchestrator sees only this; each backend maps it to its own API and says in its
+// capabilities what it can report.
+
+export type HypervisorKind = "qemu" | "kvm" | "xen" | "test";
+
+export interface HostFacts {
+  name: string;
+  /** Backend that answered: "libvirt" or "qmp". */
+  driver: "libvirt" | "qmp";
+  hypervisor: HypervisorKind;
+  hypervisorVersion: string;
+  cpus: number;
+  memoryTotalMiB: number;
+  /** Memory not reserved by running VMs (what a new or incoming VM may take). */
+  memoryFreeMiB: number;
+  /** Directories this host can read VM disks/kernels from (shared storage). */
+  storagePaths: string[];
+}
+
+export type VmState = "running" | "paused" | "shutoff" | "crashed" | "incoming" | "migrating" | "unknown";
+
+export interface VmInfo {
+  uuid: string;
+  name: string;
+  state: VmState;
+  vcpus: number;
+  memoryMiB: number;
+  macs: string[];
+  /** Kernel/initrd/disk paths the VM needs on whichever host runs it. */
+  diskPaths: string[];
+  host: string;
+}
+
+/** What is needed to define a VM (direct kernel boot from shared storage, one NIC on br-int). */
+export interface VmDefinition {
+  name: string;
+  uuid?: string;
+  memoryMiB: number;
+  vcpus: number;
+  kernel: string;
+  initrd: string;
+  cmdline: string;
+  mac: string;
+  /** Neutron port id, set as the OVS interface's iface-id. */
+  portId?: string;
+  /** Serial console log (on shared storage so it follows the VM). */
+  consoleLog: string;
+}
+
+export interface MigrateOptions {
+  /** MiB/s; undefined = unlimited. */
+  maxBandwidthMiBps?: number;
+  /** Longest acceptable pause at stop-and-copy, ms. */
+  downtimeLimitMs?: number;
+  autoConverge?: boolean;
+  /** Switch to post-copy if the backend supports it and pre-copy does not converge. */
+  postCopy?: boolean;
+}
+
+/** One progress sample of a running migration (fields a backend cannot report are undefined). */
+export interface MigrationProgress {
+  at: number;
+  status: "setup" | "active" | "pre-switchover" | "device" | "postcopy-active" | "completed" | "failed" | "cancelled";
+  /** Pre-copy round (QMP dirty-sync-count / libvirt iteration). */
+  pass?: number;
+  transferredBytes?: number;
+  remainingBytes?: number;
+  totalBytes?: number;
+  dirtyPagesRate?: number;
+  /** Bytes per second over the last interval. */
+  throughputBps?: number;
+  expectedDowntimeMs?: number;
+  setupTimeMs?: number;
+}
+
+export interface MigrationResult {
+  /** Pause at stop-and-copy as the hypervisor measured it. */
+  downtimeMs?: number;
+  totalTimeMs: number;
+  transferredBytes?: number;
+  passes?: number;
+}
+
+/** A running migration: progress events until it settles. */
+export interface MigrationHandle {
+  onProgress(listener: (p: MigrationProgress) => void): void;
+  /** Resolves when the VM runs at the destination; rejects (typed) if the migration failed or was cancelled. */
+  done: Promise<MigrationResult>;
+  cancel(): Promise<void>;
+  /** Finish now: switch to post-copy if supported, else pause the source so the last round completes. */
+  forceComplete(): Promise<void>;
+}
+
+export interface IncomingReservation {
+  /** Where the source must send the stream (backend-specific URI). */
+  uri: string;
+  /** Releases the reservation if the migration never happened. */
+  release(): Promise<void>;
+}
+
+export interface MigrationTarget {
+  driver: HypervisorDriver;
+  incoming: IncomingReservation;
+}
+
+export interface HypervisorDriver {
+  readonly kind: "libvirt" | "qmp";
+  facts(): Promise<HostFacts>;
+  listVms(): Promise<VmInfo[]>;
+  getVm(name: string): Promise<VmInfo>;
+  define(def: VmDefinition): Promise<VmInfo>;
+  start(name: string): Promise<void>;
+  shutdown(name: string): Promise<void>;
+  destroy(name: string): Promise<void>;
+  undefine(name: string): Promise<void>;
+  /** Reservation phase: a paused VM with the same definition waiting for the stream. */
+  prepareIncoming(vm: VmInfo, def: VmDefinition): Promise<IncomingReservation>;
+  /** Starts a live migration to the destination reserved by its prepareIncoming. */
+  migrate(name: string, target: MigrationTarget, options?: MigrateOptions): Promise<MigrationHandle>;
+  /** RARP / gratuitous ARP from the VM's current location so switches learn where it is. */
+  announce(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type HypervisorErrorCode =
+  | "UNKNOWN_VM"
+  | "SAME_HOST"
+  | "NOT_ENOUGH_MEMORY"
+  | "STORAGE_NOT_SHARED"
+  | "INCOMPATIBLE_HYPERVISOR"
+  | "BACKEND_UNREACHABLE"
+  | "MIGRATION_FAILED"
+  | "MIGRATION_CANCELLED"
+  | "UNSUPPORTED";
+
+export class HypervisorError extends Error {
+  constructor(
+    readonly code: HypervisorErrorCode,
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = "HypervisorError";
+  }
+}
