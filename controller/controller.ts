@@ -158,7 +158,7 @@ export class OpenFlowController {
 
     dp.on("flowModSent", (fm) => {
       if (!dp.isReady) return;
-      this.events.emit({ type: "flow_mod", at: Date.now(), dpid: dp.dpid, command: fm.command, priority: fm.priority, cookie: fm.cookie, summary: flowModSummary(fm, dp.version) });
+      this.events.emit(new FlowModEvent(Date.now(), dp.dpid, fm, dp.version));
     });
     dp.on("flowTable", (changes) => this.events.emit({ type: "flow_table", at: Date.now(), dpid: dp.dpid, changes }));
     dp.on("flowStats", (flows) => this.monitor.onFlowStats(dp.dpid, flows));
@@ -183,6 +183,35 @@ export class OpenFlowController {
 function flowModSummary(fm: FlowModMsg, version: number): string {
   const actions = fm.instructions ? formatInstructions(fm.instructions) : formatActions(fm.actions ?? []);
   return `${formatMatch(fm.match, fm.priority, version)} actions=${actions}`;
+}
+
+/**
+ * The "flow_mod" controller event. Its ovs-ofctl `summary` is rendered on first read, not when
+ * the event is emitted: one FLOW_MOD goes out for most PACKET_INs, and most of these events are
+ * only counted and kept in the ring, never shown.
+ */
+class FlowModEvent {
+  readonly type = "flow_mod" as const;
+  readonly command: string;
+  readonly priority: number;
+  readonly cookie: bigint;
+  private rendered: string | undefined;
+
+  constructor(
+    readonly at: number,
+    readonly dpid: string,
+    private readonly fm: FlowModMsg,
+    private readonly version: number,
+  ) {
+    this.command = fm.command;
+    this.priority = fm.priority;
+    this.cookie = fm.cookie;
+  }
+
+  get summary(): string {
+    this.rendered ??= flowModSummary(this.fm, this.version);
+    return this.rendered;
+  }
 }
 
 function removeStaleSocket(path: string): void {

@@ -101,6 +101,8 @@ export class Datapath extends EventEmitter<DatapathEvents> {
   private lastRx = Date.now();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly opts: Required<DatapathOptions>;
+  /** While a received chunk is handled: the messages written meanwhile, sent as one write at the end. */
+  private outBatch: Buffer[] | null = null;
 
   constructor(
     private readonly socket: Socket,
@@ -143,7 +145,19 @@ export class Datapath extends EventEmitter<DatapathEvents> {
 
   private write(buf: Buffer): void {
     if (this.state === "closed" || this.socket.destroyed) return;
-    this.socket.write(buf);
+    if (this.outBatch) this.outBatch.push(buf);
+    else this.socket.write(buf);
+  }
+
+  /**
+   * Sends what was batched while handling a chunk, in order, with one socket.write: the answers to
+   * a burst of PACKET_INs then cost one syscall instead of one or two per PACKET_IN.
+   */
+  private flushBatch(): void {
+    const batch = this.outBatch;
+    this.outBatch = null;
+    if (!batch || batch.length === 0 || this.socket.destroyed) return;
+    this.socket.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
   }
 
   /** Sends a message (xid assigned when 0); FLOW_MODs also update the mirror. Returns the xid. */
@@ -216,13 +230,18 @@ export class Datapath extends EventEmitter<DatapathEvents> {
   private onData(chunk: Buffer): void {
     this.lastRx = Date.now();
     const { frames, error } = this.framer.push(chunk);
-    for (const f of frames) {
-      if (this.state === "closed") return;
-      this.onFrame(f);
-    }
-    if (error && this.state !== "closed") {
-      this.sendError(OFPET_BAD_REQUEST, OFPBRC_BAD_LEN, error.xid, error.header);
-      this.close(`protocol error: ${error.message}`);
+    this.outBatch = [];
+    try {
+      for (const f of frames) {
+        if (this.state === "closed") return;
+        this.onFrame(f);
+      }
+      if (error && this.state !== "closed") {
+        this.sendError(OFPET_BAD_REQUEST, OFPBRC_BAD_LEN, error.xid, error.header);
+        this.close(`protocol error: ${error.message}`);
+      }
+    } finally {
+      this.flushBatch();
     }
   }
 
@@ -434,6 +453,8 @@ export class Datapath extends EventEmitter<DatapathEvents> {
 
   close(reason: string): void {
     if (this.state === "closed") return;
+    // What was written before the close (e.g. the ERROR explaining it) still goes out first.
+    this.flushBatch();
     this.state = "closed";
     this.closeReason = reason;
     for (const t of this.timers) clearTimeout(t);

@@ -50,10 +50,6 @@ export function matchCovers(filter: Match, entry: Match): boolean {
   return true;
 }
 
-function actionsOf(e: { actions?: Action[]; instructions?: Instruction[] }) {
-  return { actions: e.actions, instructions: e.instructions };
-}
-
 export class FlowTable {
   private readonly flows = new Map<string, FlowEntry>();
 
@@ -67,18 +63,10 @@ export class FlowTable {
 
   /** Applies a FLOW_MOD we sent, as the switch will. */
   applyFlowMod(fm: FlowModMsg, now: number): FlowChange[] {
-    const table = fm.table_id ?? 0;
-    const strict = fm.command === "modify_strict" || fm.command === "delete_strict";
-    const selected = () =>
-      [...this.flows.entries()].filter(([, e]) => {
-        if (fm.table_id !== undefined && fm.table_id !== 0xff && e.table_id !== table) return false;
-        if (fm.cookie_mask && fm.cookie_mask !== ALL_COOKIES && (e.cookie & fm.cookie_mask) !== (fm.cookie & fm.cookie_mask)) return false;
-        if (strict) return e.priority === fm.priority && matchKey(e.match) === matchKey(fm.match);
-        return matchCovers(fm.match, e.match);
-      });
-
     switch (fm.command) {
       case "add": {
+        // An add is keyed: it replaces at most the one entry with the same table, priority and match.
+        const table = fm.table_id ?? 0;
         const key = flowKey({ table_id: table, priority: fm.priority, match: fm.match });
         const existed = this.flows.has(key);
         const entry: FlowEntry = {
@@ -89,7 +77,8 @@ export class FlowTable {
           idle_timeout: fm.idle_timeout,
           hard_timeout: fm.hard_timeout,
           flags: fm.flags,
-          ...actionsOf(fm),
+          actions: fm.actions,
+          instructions: fm.instructions,
           packet_count: 0n,
           byte_count: 0n,
           installedAt: now,
@@ -100,8 +89,8 @@ export class FlowTable {
       case "modify":
       case "modify_strict": {
         const changes: FlowChange[] = [];
-        for (const [key, e] of selected()) {
-          const entry = { ...e, ...actionsOf(fm) };
+        for (const [key, e] of this.selected(fm)) {
+          const entry = { ...e, actions: fm.actions, instructions: fm.instructions };
           this.flows.set(key, entry);
           changes.push({ kind: "modified", entry });
         }
@@ -110,7 +99,7 @@ export class FlowTable {
       case "delete":
       case "delete_strict": {
         const changes: FlowChange[] = [];
-        for (const [key, e] of selected()) {
+        for (const [key, e] of this.selected(fm)) {
           if (fm.out_port !== undefined && fm.out_port !== 0xffffffff && !outputsTo(e, fm.out_port)) continue;
           this.flows.delete(key);
           changes.push({ kind: "removed", entry: e });
@@ -118,6 +107,20 @@ export class FlowTable {
         return changes;
       }
     }
+  }
+
+  /** The entries a modify/delete FLOW_MOD applies to (a snapshot, so the caller may change the map). */
+  private selected(fm: FlowModMsg): [string, FlowEntry][] {
+    const table = fm.table_id ?? 0;
+    const strict = fm.command === "modify_strict" || fm.command === "delete_strict";
+    const strictKey = strict ? matchKey(fm.match) : "";
+    const out: [string, FlowEntry][] = [];
+    for (const [key, e] of this.flows) {
+      if (fm.table_id !== undefined && fm.table_id !== 0xff && e.table_id !== table) continue;
+      if (fm.cookie_mask && fm.cookie_mask !== ALL_COOKIES && (e.cookie & fm.cookie_mask) !== (fm.cookie & fm.cookie_mask)) continue;
+      if (strict ? e.priority === fm.priority && matchKey(e.match) === strictKey : matchCovers(fm.match, e.match)) out.push([key, e]);
+    }
+    return out;
   }
 
   applyFlowRemoved(msg: FlowRemovedMsg): FlowChange[] {
@@ -141,7 +144,8 @@ export class FlowTable {
         idle_timeout: s.idle_timeout,
         hard_timeout: s.hard_timeout,
         flags: s.flags ?? 0,
-        ...actionsOf(s),
+        actions: s.actions,
+        instructions: s.instructions,
         packet_count: s.packet_count,
         byte_count: s.byte_count,
         installedAt: now - (s.duration_sec * 1000 + Math.floor(s.duration_nsec / 1e6)),

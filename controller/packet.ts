@@ -1,5 +1,6 @@
 // Just enough Ethernet/ARP/IPv4 parsing to summarise and steer a PACKET_IN. Pure; never throws:
 // a frame too short for a header yields what could be read.
+import { macAt } from "./openflow/buf";
 
 export interface EthSummary {
   eth_dst: string;
@@ -19,11 +20,8 @@ export const ETH_TYPE_RARP = 0x8035;
 export const ETH_TYPE_IPV6 = 0x86dd;
 export const ETH_TYPE_LLDP = 0x88cc;
 
-export function macAt(b: Buffer, off: number): string {
-  const parts: string[] = [];
-  for (let i = 0; i < 6; i++) parts.push(b[off + i]!.toString(16).padStart(2, "0"));
-  return parts.join(":");
-}
+/** The MAC address in the 6 bytes at `off` (lower-case aa:bb:cc:dd:ee:ff); shared with the codec. */
+export { macAt };
 
 function ipAt(b: Buffer, off: number): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
@@ -53,7 +51,17 @@ export function parseEthernet(frame: Buffer): EthSummary | null {
 
 /** Group bit set: broadcast or multicast. */
 export function isMulticast(mac: string): boolean {
-  return (parseInt(mac.slice(0, 2), 16) & 1) === 1;
+  // Runs twice per PACKET_IN: read the second hex digit (the low bits of the first octet) directly.
+  const hi = hexValue(mac.charCodeAt(0));
+  const lo = hexValue(mac.charCodeAt(1));
+  if (hi >= 0 && lo >= 0) return (lo & 1) === 1;
+  return (parseInt(mac.slice(0, 2), 16) & 1) === 1; // unusual spellings such as "1:0:5e:…"
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const lower = c | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
 }
 
 /** IEEE 802.1D reserved group addresses 01:80:c2:00:00:0x (STP, LLDP, pause…): never forwarded by bridges. */

@@ -1,6 +1,11 @@
 import { OfpDecodeError, OfpEncodeError } from './errors';
 
-/** Bounds-checked big-endian reader; every overrun is an OfpDecodeError. */
+/**
+ * Bounds-checked big-endian reader; every overrun is an OfpDecodeError.
+ * `rest()` and `view()` return views into the input, not copies: the decoder's
+ * input must not be modified while the decoded message is in use (the framer
+ * hands out frames it owns, so that holds on a connection).
+ */
 export class Reader {
   constructor(
     readonly buf: Buffer,
@@ -44,9 +49,18 @@ export class Reader {
     return v;
   }
 
+  /** A copy of the next n bytes. */
   bytes(n: number, what = 'bytes'): Buffer {
     this.need(n, what);
     const out = Buffer.from(this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return out;
+  }
+
+  /** The next n bytes as a view into the input (no copy). */
+  view(n: number, what = 'bytes'): Buffer {
+    this.need(n, what);
+    const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }
@@ -56,8 +70,9 @@ export class Reader {
     this.pos += n;
   }
 
+  /** Everything left, as a view: packet data is the bulk of a message and is not copied. */
   rest(): Buffer {
-    return this.bytes(this.remaining);
+    return this.view(this.remaining);
   }
 
   /** Sub-reader over the next n bytes; advances this reader past them. */
@@ -69,7 +84,10 @@ export class Reader {
   }
 
   mac(): string {
-    return formatMac(this.bytes(6, 'mac'));
+    this.need(6, 'mac');
+    const s = macAt(this.buf, this.pos);
+    this.pos += 6;
+    return s;
   }
 
   ipv4(): string {
@@ -78,57 +96,86 @@ export class Reader {
 
   /** Fixed-size NUL-padded ASCII string. */
   str(n: number): string {
-    const b = this.bytes(n, 'string');
+    const b = this.view(n, 'string');
     const nul = b.indexOf(0);
-    return b.subarray(0, nul < 0 ? n : nul).toString('latin1');
+    return b.toString('latin1', 0, nul < 0 ? n : nul);
   }
 }
 
-/** Growable big-endian writer. */
+const INITIAL_CAPACITY = 128;
+
+/**
+ * Growable big-endian writer over one Buffer: fields are written in place (no Buffer per
+ * field), and the buffer doubles when full. Bytes are only ever appended, so a Buffer
+ * returned by toBuffer() stays valid whatever is written afterwards.
+ */
 export class Writer {
-  private chunks: Buffer[] = [];
+  private buf: Buffer;
   length = 0;
 
-  private push(b: Buffer): this {
-    this.chunks.push(b);
-    this.length += b.length;
-    return this;
+  constructor(capacity = INITIAL_CAPACITY) {
+    // allocUnsafe is safe here: every byte up to `length` is written before it is read.
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
+
+  /**
+   * Makes room for n more bytes and returns the offset to write them at. It may replace
+   * this.buf, so call it before reading this.buf (not inside `this.buf.write…(v, this.reserve(n))`).
+   */
+  private reserve(n: number): number {
+    const at = this.length;
+    const needed = at + n;
+    if (needed > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, needed));
+      this.buf.copy(grown, 0, 0, at);
+      this.buf = grown;
+    }
+    this.length = needed;
+    return at;
   }
 
   u8(v: number): this {
     checkUint(v, 0xff, 'u8');
-    return this.push(Buffer.from([v]));
+    const at = this.reserve(1);
+    this.buf[at] = v;
+    return this;
   }
 
   u16(v: number): this {
     checkUint(v, 0xffff, 'u16');
-    const b = Buffer.alloc(2);
-    b.writeUInt16BE(v);
-    return this.push(b);
+    const at = this.reserve(2);
+    this.buf.writeUInt16BE(v, at);
+    return this;
   }
 
   u32(v: number): this {
     checkUint(v, 0xffffffff, 'u32');
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(v);
-    return this.push(b);
+    const at = this.reserve(4);
+    this.buf.writeUInt32BE(v, at);
+    return this;
   }
 
   u64(v: bigint): this {
     if (typeof v !== 'bigint' || v < 0n || v > 0xffffffffffffffffn) {
       throw new OfpEncodeError(`u64 out of range: ${String(v)}`);
     }
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64BE(v);
-    return this.push(b);
+    const at = this.reserve(8);
+    this.buf.writeBigUInt64BE(v, at);
+    return this;
   }
 
   bytes(b: Uint8Array): this {
-    return this.push(Buffer.from(b));
+    const at = this.reserve(b.length);
+    this.buf.set(b, at);
+    return this;
   }
 
   zeros(n: number): this {
-    return n > 0 ? this.push(Buffer.alloc(n)) : this;
+    if (n > 0) {
+      const at = this.reserve(n);
+      this.buf.fill(0, at, at + n);
+    }
+    return this;
   }
 
   /** Pads with zeros up to a multiple of `align` bytes. */
@@ -136,8 +183,18 @@ export class Writer {
     return this.zeros((align - (this.length % align)) % align);
   }
 
+  /** Overwrites a u16 written earlier (a length known only once what follows is written). */
+  setU16(at: number, v: number): this {
+    checkUint(v, 0xffff, 'u16');
+    if (at < 0 || at + 2 > this.length) throw new OfpEncodeError(`setU16 at ${at} outside the ${this.length} bytes written`);
+    this.buf.writeUInt16BE(v, at);
+    return this;
+  }
+
   mac(s: string): this {
-    return this.push(parseMac(s));
+    const at = this.reserve(6);
+    writeMac(this.buf, at, s);
+    return this;
   }
 
   ipv4(s: string): this {
@@ -145,14 +202,16 @@ export class Writer {
   }
 
   str(s: string, n: number): this {
-    const b = Buffer.alloc(n);
+    const at = this.reserve(n);
+    this.buf.fill(0, at, at + n);
     // Leave room for the terminating NUL the specs require.
-    b.write(s.slice(0, n - 1), 'latin1');
-    return this.push(b);
+    this.buf.write(s.slice(0, n - 1), at, n - 1, 'latin1');
+    return this;
   }
 
+  /** The bytes written so far (a view, not a copy). */
   toBuffer(): Buffer {
-    return Buffer.concat(this.chunks, this.length);
+    return this.buf.subarray(0, this.length);
   }
 }
 
@@ -162,20 +221,55 @@ function checkUint(v: number, max: number, what: string): void {
   }
 }
 
+/** "00".."ff", so formatting a MAC is six lookups instead of six toString/padStart calls. */
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** The MAC address in the 6 bytes at `off`, as lower-case aa:bb:cc:dd:ee:ff. */
+export function macAt(b: Uint8Array, off: number): string {
+  return `${HEX_BYTE[b[off]!]}:${HEX_BYTE[b[off + 1]!]}:${HEX_BYTE[b[off + 2]!]}:${HEX_BYTE[b[off + 3]!]}:${HEX_BYTE[b[off + 4]!]}:${HEX_BYTE[b[off + 5]!]}`;
+}
+
 export function formatMac(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
+  return b.length === 6 ? macAt(b, 0) : Array.from(b, (x) => HEX_BYTE[x]!).join(':');
 }
 
 export function parseMac(s: string): Buffer {
+  const out = Buffer.alloc(6);
+  writeMac(out, 0, s);
+  return out;
+}
+
+/** Writes a MAC given as six colon-separated groups of 1–2 hex digits; OfpEncodeError otherwise. */
+function writeMac(out: Buffer, off: number, s: string): void {
+  if (typeof s === 'string' && s.length === 17 && writeCanonicalMac(out, off, s)) return;
+  // Anything but the usual aa:bb:cc:dd:ee:ff form (e.g. "2:0:0:0:0:1") takes the general path.
   const parts = typeof s === 'string' ? s.split(':') : [];
   if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) {
     throw new OfpEncodeError(`bad MAC address: ${String(s)}`);
   }
-  return Buffer.from(parts.map((p) => parseInt(p, 16)));
+  for (let i = 0; i < 6; i++) out[off + i] = parseInt(parts[i]!, 16);
+}
+
+/** Fast path for exactly "hh:hh:hh:hh:hh:hh"; false (nothing promised about `out`) if s is not that. */
+function writeCanonicalMac(out: Buffer, off: number, s: string): boolean {
+  for (let i = 0; i < 6; i++) {
+    const hi = hexDigit(s.charCodeAt(3 * i));
+    const lo = hexDigit(s.charCodeAt(3 * i + 1));
+    if (hi < 0 || lo < 0 || (i < 5 && s.charCodeAt(3 * i + 2) !== 0x3a)) return false;
+    out[off + i] = (hi << 4) | lo;
+  }
+  return true;
+}
+
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30; // 0-9
+  if (c >= 0x61 && c <= 0x66) return c - 0x57; // a-f
+  if (c >= 0x41 && c <= 0x46) return c - 0x37; // A-F
+  return -1;
 }
 
 export function formatIpv4(v: number): string {
-  return [v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff].join('.');
+  return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
 }
 
 export function parseIpv4(s: string): number {

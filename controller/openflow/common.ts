@@ -1,6 +1,6 @@
 import { Reader, Writer } from './buf';
 import { OfpDecodeError, OfpEncodeError } from './errors';
-import { OFP_HEADER_SIZE, OFP_MAX_MESSAGE_LENGTH, readHeader, writeHeader } from './header';
+import { OFP_HEADER_SIZE, OFP_MAX_MESSAGE_LENGTH, writeHeader } from './header';
 import type { DecodedMessage, HelloElement } from './types';
 
 /** OFPHET_VERSIONBITMAP, the only hello element defined by 1.3. */
@@ -8,43 +8,48 @@ export const OFPHET_VERSIONBITMAP = 1;
 /** struct ofp_hello_elem_header */
 export const OFP_HELLO_ELEM_HEADER_SIZE = 4;
 
-/** Prepends an ofp_header to a body built by `fill`. */
-export function frame(version: number, type: number, xid: number, fill: (w: Writer) => void): Buffer {
+/**
+ * Encodes one message: the 8-byte ofp_header, then the body built by `fill`, in a single
+ * buffer (the header is reserved first and filled in once the length is known).
+ */
+export function frame(version: number, type: number, xid: number, fill?: (w: Writer) => void): Buffer {
   const w = new Writer();
-  fill(w);
-  const body = w.toBuffer();
-  const length = OFP_HEADER_SIZE + body.length;
+  w.zeros(OFP_HEADER_SIZE);
+  fill?.(w);
+  const length = w.length;
   if (length > OFP_MAX_MESSAGE_LENGTH) {
     throw new OfpEncodeError(`message of ${length} bytes exceeds the OpenFlow maximum of ${OFP_MAX_MESSAGE_LENGTH}`);
   }
   if (!Number.isInteger(xid) || xid < 0 || xid > 0xffffffff) throw new OfpEncodeError(`bad xid ${xid}`);
-  const out = Buffer.alloc(length);
+  const out = w.toBuffer();
   writeHeader(out, { version, type, length, xid });
-  body.copy(out, OFP_HEADER_SIZE);
   return out;
 }
+
+/** The body decoder of one OpenFlow version: a reader positioned after the header. */
+export type BodyDecoder = (r: Reader, version: number, type: number, xid: number) => DecodedMessage;
 
 /**
  * Shared decode driver: checks framing, then runs `body` on a reader positioned
  * after the header. OfpDecodeError from the body becomes a 'malformed' message.
+ * Only a malformed message copies the input (as `raw`); a good one reads it in place.
  */
-export function decodeFramed(
-  buf: Buffer,
-  body: (r: Reader, version: number, type: number, xid: number) => DecodedMessage,
-): DecodedMessage {
+export function decodeFramed(buf: Buffer, body: BodyDecoder): DecodedMessage {
   if (buf.length < OFP_HEADER_SIZE) {
     return { type: 'malformed', version: buf[0] ?? 0, xid: 0, msgType: buf[1] ?? 0, reason: 'shorter than header', raw: Buffer.from(buf) };
   }
-  const h = readHeader(buf);
-  const raw = Buffer.from(buf);
-  if (h.length !== buf.length) {
-    return { type: 'malformed', version: h.version, xid: h.xid, msgType: h.type, reason: `header length ${h.length} but ${buf.length} bytes given`, raw };
+  const version = buf[0]!;
+  const type = buf[1]!;
+  const length = buf.readUInt16BE(2);
+  const xid = buf.readUInt32BE(4);
+  if (length !== buf.length) {
+    return { type: 'malformed', version, xid, msgType: type, reason: `header length ${length} but ${buf.length} bytes given`, raw: Buffer.from(buf) };
   }
   try {
-    return body(new Reader(buf, OFP_HEADER_SIZE, h.length), h.version, h.type, h.xid);
+    return body(new Reader(buf, OFP_HEADER_SIZE, length), version, type, xid);
   } catch (e) {
     if (e instanceof OfpDecodeError) {
-      return { type: 'malformed', version: h.version, xid: h.xid, msgType: h.type, reason: e.message, raw };
+      return { type: 'malformed', version, xid, msgType: type, reason: e.message, raw: Buffer.from(buf) };
     }
     throw e;
   }

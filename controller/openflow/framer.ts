@@ -59,6 +59,8 @@ export class OfpFramer {
 
   push(chunk: Uint8Array): OfpFramerResult {
     if (this.failed) return { frames: [], error: this.failed };
+    // The one copy of the input: frames are views into `data`, which nothing else references or
+    // modifies, so they never alias the caller's chunk.
     const data = this.pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.pending, chunk]);
     const frames: Buffer[] = [];
     let off = 0;
@@ -92,7 +94,7 @@ export class OfpFramer {
         return { frames, error: this.failed };
       }
       if (data.length - off < length) break;
-      frames.push(Buffer.from(data.subarray(off, off + length)));
+      frames.push(data.subarray(off, off + length));
       off += length;
     }
     this.pending = off === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(off));

@@ -25,47 +25,44 @@ export function decodeActions10(r: Reader, len: number): Action[] {
     s.pos = start;
     const a = s.sub(alen, 'action');
     a.skip(4);
-    const fixed = (size: number): void => {
-      if (alen !== size) throw new OfpDecodeError(`action type ${type} must be ${size} bytes, is ${alen}`);
-    };
     switch (type) {
       case C.OFPAT_OUTPUT:
-        fixed(C.OFP_ACTION_OUTPUT_SIZE);
+        expectActionSize(type, alen, C.OFP_ACTION_OUTPUT_SIZE);
         out.push({ type: 'output', port: portFrom10(a.u16()), max_len: a.u16() });
         break;
       case C.OFPAT_SET_VLAN_VID:
-        fixed(C.OFP_ACTION_VLAN_VID_SIZE);
+        expectActionSize(type, alen, C.OFP_ACTION_VLAN_VID_SIZE);
         out.push({ type: 'set_vlan_vid', vlan_vid: a.u16() });
         break;
       case C.OFPAT_SET_VLAN_PCP:
-        fixed(C.OFP_ACTION_VLAN_PCP_SIZE);
+        expectActionSize(type, alen, C.OFP_ACTION_VLAN_PCP_SIZE);
         out.push({ type: 'set_vlan_pcp', vlan_pcp: a.u8() });
         break;
       case C.OFPAT_STRIP_VLAN:
-        fixed(C.OFP_ACTION_HEADER_SIZE);
+        expectActionSize(type, alen, C.OFP_ACTION_HEADER_SIZE);
         out.push({ type: 'strip_vlan' });
         break;
       case C.OFPAT_SET_DL_SRC:
       case C.OFPAT_SET_DL_DST:
-        fixed(C.OFP_ACTION_DL_ADDR_SIZE);
+        expectActionSize(type, alen, C.OFP_ACTION_DL_ADDR_SIZE);
         out.push({ type: type === C.OFPAT_SET_DL_SRC ? 'set_dl_src' : 'set_dl_dst', mac: a.mac() });
         break;
       case C.OFPAT_SET_NW_SRC:
       case C.OFPAT_SET_NW_DST:
-        fixed(C.OFP_ACTION_NW_ADDR_SIZE);
+        expectActionSize(type, alen, C.OFP_ACTION_NW_ADDR_SIZE);
         out.push({ type: type === C.OFPAT_SET_NW_SRC ? 'set_nw_src' : 'set_nw_dst', ip: a.ipv4() });
         break;
       case C.OFPAT_SET_NW_TOS:
-        fixed(C.OFP_ACTION_NW_TOS_SIZE);
+        expectActionSize(type, alen, C.OFP_ACTION_NW_TOS_SIZE);
         out.push({ type: 'set_nw_tos', nw_tos: a.u8() });
         break;
       case C.OFPAT_SET_TP_SRC:
       case C.OFPAT_SET_TP_DST:
-        fixed(C.OFP_ACTION_TP_PORT_SIZE);
+        expectActionSize(type, alen, C.OFP_ACTION_TP_PORT_SIZE);
         out.push({ type: type === C.OFPAT_SET_TP_SRC ? 'set_tp_src' : 'set_tp_dst', port: a.u16() });
         break;
       case C.OFPAT_ENQUEUE: {
-        fixed(C.OFP_ACTION_ENQUEUE_SIZE);
+        expectActionSize(type, alen, C.OFP_ACTION_ENQUEUE_SIZE);
         const port = portFrom10(a.u16());
         a.skip(6);
         out.push({ type: 'enqueue', port, queue_id: a.u32() });
@@ -76,6 +73,11 @@ export function decodeActions10(r: Reader, len: number): Action[] {
     }
   }
   return out;
+}
+
+/** Fixed-size actions must have exactly their size. (A top-level function, not a closure per action: see README.md, "Performance rules".) */
+function expectActionSize(type: number, alen: number, size: number): void {
+  if (alen !== size) throw new OfpDecodeError(`action type ${type} must be ${size} bytes, is ${alen}`);
 }
 
 function head(w: Writer, type: number, len: number): void {

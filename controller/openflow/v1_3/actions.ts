@@ -24,27 +24,23 @@ export function decodeActions13(r: Reader, len: number): Action[] {
     if (alen < C.OFP_ACTION_HEADER_SIZE || alen % 8 !== 0) throw new OfpDecodeError(`bad action length ${alen}`);
     s.pos = start;
     const a = s.sub(alen, 'action');
-    const raw = (): Action => ({ type: 'raw', action_type: type, raw: Buffer.from(s.buf.subarray(start, start + alen)) });
     a.skip(4);
-    const fixed = (size: number): void => {
-      if (alen !== size) throw new OfpDecodeError(`action type ${type} must be ${size} bytes, is ${alen}`);
-    };
     switch (type) {
       case C.OFPAT_OUTPUT: {
-        fixed(C.OFP_ACTION_OUTPUT_SIZE);
+        expectActionSize(type, alen, C.OFP_ACTION_OUTPUT_SIZE);
         out.push({ type: 'output', port: a.u32(), max_len: a.u16() });
         break;
       }
       case C.OFPAT_PUSH_VLAN:
-        fixed(C.OFP_ACTION_PUSH_SIZE);
+        expectActionSize(type, alen, C.OFP_ACTION_PUSH_SIZE);
         out.push({ type: 'push_vlan', ethertype: a.u16() });
         break;
       case C.OFPAT_POP_VLAN:
-        fixed(C.OFP_ACTION_GENERIC_SIZE);
+        expectActionSize(type, alen, C.OFP_ACTION_GENERIC_SIZE);
         out.push({ type: 'pop_vlan' });
         break;
       case C.OFPAT_GROUP:
-        fixed(C.OFP_ACTION_GROUP_SIZE);
+        expectActionSize(type, alen, C.OFP_ACTION_GROUP_SIZE);
         out.push({ type: 'group', group_id: a.u32() });
         break;
       case C.OFPAT_SET_FIELD: {
@@ -52,17 +48,27 @@ export function decodeActions13(r: Reader, len: number): Action[] {
         const oxmLen = a.pos - start - 4;
         // Only the plain, minimally padded form is modelled, so re-encoding is byte-identical.
         if ('raw' in d || d.mask !== undefined || !SET_FIELD_NAMES.has(d.name) || alen !== pad8(4 + oxmLen)) {
-          out.push(raw());
+          out.push(rawAction(s, start, type, alen));
         } else {
           out.push({ type: 'set_field', field: d.name, value: d.value } as SetFieldAction);
         }
         break;
       }
       default:
-        out.push(raw());
+        out.push(rawAction(s, start, type, alen));
     }
   }
   return out;
+}
+
+/** Fixed-size actions must have exactly their size. (A top-level function, not a closure per action: see README.md, "Performance rules".) */
+function expectActionSize(type: number, alen: number, size: number): void {
+  if (alen !== size) throw new OfpDecodeError(`action type ${type} must be ${size} bytes, is ${alen}`);
+}
+
+/** An action kept verbatim (a copy of its bytes). */
+function rawAction(s: Reader, start: number, type: number, alen: number): Action {
+  return { type: 'raw', action_type: type, raw: Buffer.from(s.buf.subarray(start, start + alen)) };
 }
 
 export function encodeActions13(w: Writer, actions: readonly Action[]): void {

@@ -16,16 +16,13 @@ export function decodeInstructions13(r: Reader): Instruction[] {
     r.pos = start;
     const i = r.sub(len, 'instruction');
     i.skip(4);
-    const fixed = (size: number): void => {
-      if (len !== size) throw new OfpDecodeError(`instruction type ${type} must be ${size} bytes, is ${len}`);
-    };
     switch (type) {
       case C.OFPIT_GOTO_TABLE:
-        fixed(C.OFP_INSTRUCTION_GOTO_TABLE_SIZE);
+        expectInstructionSize(type, len, C.OFP_INSTRUCTION_GOTO_TABLE_SIZE);
         out.push({ type: 'goto_table', table_id: i.u8() });
         break;
       case C.OFPIT_WRITE_METADATA:
-        fixed(C.OFP_INSTRUCTION_WRITE_METADATA_SIZE);
+        expectInstructionSize(type, len, C.OFP_INSTRUCTION_WRITE_METADATA_SIZE);
         i.skip(4);
         out.push({ type: 'write_metadata', metadata: i.u64(), metadata_mask: i.u64() });
         break;
@@ -37,7 +34,7 @@ export function decodeInstructions13(r: Reader): Instruction[] {
         break;
       }
       case C.OFPIT_CLEAR_ACTIONS:
-        fixed(C.OFP_INSTRUCTION_ACTIONS_SIZE);
+        expectInstructionSize(type, len, C.OFP_INSTRUCTION_ACTIONS_SIZE);
         out.push({ type: 'clear_actions' });
         break;
       default:
@@ -45,6 +42,11 @@ export function decodeInstructions13(r: Reader): Instruction[] {
     }
   }
   return out;
+}
+
+/** Fixed-size instructions must have exactly their size (a top-level function, not a closure per instruction: see README.md). */
+function expectInstructionSize(type: number, len: number, size: number): void {
+  if (len !== size) throw new OfpDecodeError(`instruction type ${type} must be ${size} bytes, is ${len}`);
 }
 
 export function encodeInstructions13(w: Writer, instructions: readonly Instruction[]): void {
@@ -58,11 +60,11 @@ export function encodeInstructions13(w: Writer, instructions: readonly Instructi
         break;
       case 'write_actions':
       case 'apply_actions': {
-        const a = new Writer();
-        encodeActions13(a, ins.actions);
-        const body = a.toBuffer();
+        const start = w.length;
         w.u16(ins.type === 'write_actions' ? C.OFPIT_WRITE_ACTIONS : C.OFPIT_APPLY_ACTIONS);
-        w.u16(C.OFP_INSTRUCTION_ACTIONS_SIZE + body.length).zeros(4).bytes(body);
+        w.u16(0).zeros(4); // len, set once the actions are written
+        encodeActions13(w, ins.actions);
+        w.setU16(start + 2, w.length - start);
         break;
       }
       case 'clear_actions':

@@ -1,4 +1,4 @@
-import { Reader, Writer, parseIpv4, parseMac } from '../buf';
+import { Reader, Writer, parseIpv4 } from '../buf';
 import { OfpDecodeError, OfpEncodeError } from '../errors';
 import type { Match, OxmRaw } from '../types';
 import * as C from './constants';
@@ -56,29 +56,30 @@ function readValue(r: Reader, kind: Kind): OxmValue {
   }
 }
 
+function badValue(name: string, v: unknown): never {
+  throw new OfpEncodeError(`bad value for ${name}: ${String(v)}`);
+}
+
 function writeValue(w: Writer, kind: Kind, v: unknown, name: string): void {
-  const bad = (): never => {
-    throw new OfpEncodeError(`bad value for ${name}: ${String(v)}`);
-  };
   switch (kind) {
     case 'u8':
-      if (typeof v !== 'number') bad();
+      if (typeof v !== 'number') badValue(name, v);
       w.u8(v as number);
       return;
     case 'u16':
-      if (typeof v !== 'number') bad();
+      if (typeof v !== 'number') badValue(name, v);
       w.u16(v as number);
       return;
     case 'u32':
-      if (typeof v !== 'number') bad();
+      if (typeof v !== 'number') badValue(name, v);
       w.u32(v as number);
       return;
     case 'u64':
-      if (typeof v !== 'bigint') bad();
+      if (typeof v !== 'bigint') badValue(name, v);
       w.u64(v as bigint);
       return;
     case 'mac':
-      w.bytes(parseMac(v as string));
+      w.mac(v as string);
       return;
     case 'ipv4':
       w.u32(parseIpv4(v as string));
@@ -179,6 +180,21 @@ const MATCH_KEYS = new Set<string>([
   'oxm_order',
 ]);
 
+/** Encodes match field `name` unless absent or already written; records it in `done`. */
+function encodeField(w: Writer, rec: Record<string, unknown>, name: string, done: Set<string>): void {
+  const def = BY_NAME.get(name);
+  if (!def || done.has(name) || rec[name] === undefined) return;
+  done.add(name);
+  encodeOxm(w, def.name, rec[name], rec[`${name}_mask`]);
+}
+
+/** Encodes raws[i] if there is one; returns the next index. */
+function encodeRawAt(w: Writer, raws: readonly OxmRaw[], i: number): number {
+  const raw = raws[i];
+  if (raw) encodeOxmRaw(w, raw);
+  return i + 1;
+}
+
 /** Encodes a neutral match as an OXM ofp_match padded to 8 bytes. */
 export function encodeMatch13(w: Writer, m: Match): void {
   for (const k of Object.keys(m)) {
@@ -187,26 +203,21 @@ export function encodeMatch13(w: Writer, m: Match): void {
     }
   }
   const rec = m as Record<string, unknown>;
-  const oxm = new Writer();
+  const start = w.length;
+  w.u16(C.OFPMT_OXM).u16(0); // length, set once the OXMs are written
   const done = new Set<string>();
   const raws = m.oxm_raw ?? [];
   let rawIdx = 0;
-  const emit = (name: string): void => {
-    if (name === 'raw') {
-      const raw = raws[rawIdx++];
-      if (raw) encodeOxmRaw(oxm, raw);
-      return;
-    }
-    const def = BY_NAME.get(name);
-    if (!def || done.has(name) || rec[name] === undefined) return;
-    done.add(name);
-    encodeOxm(oxm, def.name, rec[name], rec[`${name}_mask`]);
-  };
-  for (const name of m.oxm_order ?? []) emit(name);
-  for (const f of OXM_FIELDS) emit(f.name);
-  while (rawIdx < raws.length) emit('raw');
-  const body = oxm.toBuffer();
-  w.u16(C.OFPMT_OXM).u16(4 + body.length).bytes(body);
-  w.zeros((8 - ((4 + body.length) % 8)) % 8);
+  // A decoded match remembers its wire order (oxm_order); anything it does not list follows
+  // in canonical order, then any raw OXMs not placed yet.
+  for (const name of m.oxm_order ?? []) {
+    if (name === 'raw') rawIdx = encodeRawAt(w, raws, rawIdx);
+    else encodeField(w, rec, name, done);
+  }
+  for (const f of OXM_FIELDS) encodeField(w, rec, f.name, done);
+  while (rawIdx < raws.length) rawIdx = encodeRawAt(w, raws, rawIdx);
+  const length = w.length - start;
+  w.setU16(start + 2, length);
+  w.zeros((8 - (length % 8)) % 8);
 }
 
