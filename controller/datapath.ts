@@ -10,6 +10,7 @@ import {
   makeHello,
   MultipartAssembler,
   negotiateVersion,
+  of13,
   OfpFramer,
   OFP13_VERSION,
   OFPCML_NO_BUFFER,
@@ -28,13 +29,8 @@ import {
 } from "./openflow";
 import { FlowTable, type FlowChange } from "./flow-table";
 
-const OFPET_HELLO_FAILED = 0;
-const OFPHFC_INCOMPATIBLE = 0;
-const OFPET_BAD_REQUEST = 1;
-const OFPBRC_BAD_VERSION = 0;
-const OFPBRC_BAD_TYPE = 1;
-const OFPBRC_BAD_LEN = 6;
-const OFPTT_ALL = 0xff;
+// These error codes and OFPTT_ALL have the same values in OpenFlow 1.0 and 1.3.
+const { OFPET_HELLO_FAILED, OFPHFC_INCOMPATIBLE, OFPET_BAD_REQUEST, OFPBRC_BAD_VERSION, OFPBRC_BAD_TYPE, OFPBRC_BAD_LEN, OFPTT_ALL } = of13;
 const ALL_ONES_64 = 0xffff_ffff_ffff_ffffn;
 
 export interface DatapathOptions {

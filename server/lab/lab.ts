@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { eq, op, OvsdbClient, Vswitch } from "../../controller/ovsdb";
 import { DEFAULT_TOPOLOGY, NS_PREFIX, planLab, type LabPlan, type LabTopology } from "./topology";
-import { listNamespaces, nsRun, run } from "./sh";
+import { listNamespaces, missingBinaries, nsRun, run } from "./sh";
 import { LabStateFile, processAlive, stopProcess, type LabProcess } from "./state";
 import { ovsPaths, startOvs } from "./ovs-daemons";
 import { checkLibvirtPrerequisites, labDomainXml, libvirtUri, prepareLibvirtHost, startLibvirtd, virsh } from "./libvirt-host";
@@ -313,14 +313,7 @@ function siteBridge(site: string): string {
 
 async function checkPrerequisites(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("the lab needs root (network namespaces, Open vSwitch)");
-  const missing: string[] = [];
-  for (const b of REQUIRED_BINARIES) {
-    try {
-      await run("sh", ["-c", `command -v ${b}`]);
-    } catch {
-      missing.push(b);
-    }
-  }
+  const missing = await missingBinaries(REQUIRED_BINARIES);
   if (missing.length) throw new Error(`the lab needs ${missing.join(", ")} (scripts/install.sh installs them)`);
 }
 

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { run } from "./sh";
+import { missingBinaries, run } from "./sh";
 import { processAlive, stopProcess, type LabProcess } from "./state";
 
 const TEMPLATES = path.join(import.meta.dirname, "libvirt");
@@ -103,14 +103,7 @@ export function virsh(uri: string, args: readonly string[], timeoutMs = 30_000):
  */
 export async function checkLibvirtPrerequisites(log: (line: string) => void = () => {}): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("libvirt lab hosts need root (namespaces, bind mounts)");
-  const missing: string[] = [];
-  for (const b of REQUIRED_BINARIES) {
-    try {
-      await run("sh", ["-c", `command -v ${b}`]);
-    } catch {
-      missing.push(b);
-    }
-  }
+  const missing = await missingBinaries(REQUIRED_BINARIES);
   if (missing.length) {
     throw new Error(`libvirt lab hosts need ${missing.join(", ")} (apt-get install --no-install-recommends libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86)`);
   }

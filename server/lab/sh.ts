@@ -23,3 +23,16 @@ export async function listNamespaces(): Promise<string[]> {
     .map((l) => l.split(" ")[0]!.trim())
     .filter(Boolean);
 }
+
+/** The names in `binaries` that are not on PATH. */
+export async function missingBinaries(binaries: readonly string[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const b of binaries) {
+    try {
+      await run("sh", ["-c", `command -v ${b}`]);
+    } catch {
+      missing.push(b);
+    }
+  }
+  return missing;
+}
