@@ -24,6 +24,10 @@ test("the overview shows the lab's two sites with both bridges connected to the 
   await expect(topo.getByText("host-b1", { exact: true })).toBeVisible();
   await expect(topo.getByText("connected", { exact: true })).toHaveCount(2, { timeout: 15_000 });
   await expect(topo.getByText("gre-host-b1 → 10.250.2.11")).toBeVisible();
+  await expect(page.getByTestId("stat-sites")).toContainText("2");
+  await expect(page.getByTestId("stat-hosts")).toContainText("2 / 2");
+  await expect(page.getByTestId("stat-switches")).toContainText("2");
+  await expect(page.getByTestId("stat-vms")).toContainText("2 / 2");
 });
 
 test("a flow learned from real traffic appears in the switch's live flow table", async ({ page }) => {

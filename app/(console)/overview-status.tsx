@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../trpc";
 import { Card, ErrorBox, Loading, Pill } from "../_components/ui";
 import { OverviewLab } from "./overview-lab";
+import { OverviewCards } from "./overview-cards";
 import { RelativeTime } from "../_components/time";
 
 const TONE = { running: "ok", starting: "running", stopping: "running", stopped: "neutral", failed: "failed" } as const;
@@ -15,6 +16,7 @@ export function OverviewStatus() {
   const { subsystems, database, version } = status.data;
   return (
     <div className="space-y-5">
+      <OverviewCards />
       <OverviewLab />
       <Card title="This server">
         <dl className="grid grid-cols-[10rem_1fr] gap-y-1.5 text-sm">

@@ -34,7 +34,7 @@ export function NetworkList() {
                     </td>
                     <td className="py-1 pr-3">{p.fixedIp ? <Mono value={p.fixedIp} /> : "—"}</td>
                     <td className="py-1 pr-3">
-                      {p.deviceId ?? "—"} <span className="text-xs text-slate-500">{p.deviceOwner}</span>
+                      <span title={p.deviceId ?? undefined}>{p.device ?? "—"}</span> <span className="text-xs text-slate-500">{p.deviceOwner}</span>
                     </td>
                     <td className="py-1 pr-3">
                       {p.bindings.length === 0

@@ -48,6 +48,7 @@ export const inventoryRouter = router({
       orderBy: { name: "asc" },
       include: { subnets: true, ports: { orderBy: { fixedIp: "asc" }, include: { bindings: { include: { host: true } } } } },
     });
+    const vmNames = new Map((await ctx.db.vm.findMany({ select: { id: true, name: true } })).map((v) => [v.id, v.name]));
     return nets.map((n) => ({
       name: n.name,
       overlay: n.overlay,
@@ -56,6 +57,8 @@ export const inventoryRouter = router({
         mac: p.mac,
         fixedIp: p.fixedIp,
         deviceId: p.deviceId,
+        /** The VM's name for compute ports, else the device id. */
+        device: (p.deviceId && vmNames.get(p.deviceId)) ?? p.deviceId,
         deviceOwner: p.deviceOwner,
         bindings: p.bindings.map((b) => ({ host: b.host.name, status: b.status })),
       })),
