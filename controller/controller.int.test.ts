@@ -217,6 +217,19 @@ describe("learning switch over a connection", () => {
     expect(c.monitor.countersFor(A)).toMatchObject({ packets: 4n, bytes: 392n });
   });
 
+  it("floods frames from a tunnel port only to local ports, never into other tunnels", async () => {
+    const { controller: c, port: p } = await startController();
+    const sw = await connect(p, { dpid: "000000000000000d", version: 4, bitmapVersions: [4], ports: [port(1, "vm-a"), port(2, "cl-a"), port(3, "gre-host-b1"), port(4, "gre-host-b2")] });
+    await nextEvent(c, (e) => e.type === "switch_connected");
+    const send = (inPort: number) =>
+      sw.send({ type: "packet_in", xid: 0, buffer_id: 0xffffffff, total_len: 60, reason: 0, table_id: 0, cookie: 0n, match: { in_port: inPort }, data: ethFrame("ff:ff:ff:ff:ff:ff", `52:54:00:00:01:0${inPort}`, 0x0806) });
+    send(3);
+    const outputs = (m: DecodedMessage) => (m as { actions: { type: string; port: number }[] }).actions.map((a) => `${a.type}:${a.port}`);
+    expect(outputs(await sw.waitFor((m) => m.type === "packet_out" && m.in_port === 3))).toEqual(["output:1", "output:2"]);
+    send(1);
+    expect(outputs(await sw.waitFor((m) => m.type === "packet_out" && m.in_port === 1))).toEqual([`output:${OFPP_FLOOD}`]);
+  });
+
   it("replaces the old connection when the same switch connects again", async () => {
     const { controller: c, port: p } = await startController();
     const first = await connect(p, { dpid: "000000000000000a", version: 4, bitmapVersions: [4] });

@@ -10,7 +10,9 @@ import { DEFAULT_LEARNING_SWITCH, LearningSwitch, type LearningSwitchConfig } fr
 import { TrafficMonitor } from "./apps/traffic-monitor";
 import { parseEthernet } from "./packet";
 import { formatMatch, formatActions, formatInstructions } from "./openflow/ofctl";
-import type { FlowModMsg } from "./openflow";
+import { OFPP_MAX, type FlowModMsg, type PortDesc } from "./openflow";
+
+export const TUNNEL_PORT_NAME = /^(gre|vxlan|geneve|stt)[-_]/i;
 
 export type ListenSpec =
   | { kind: "tcp"; host: string; port: number }
@@ -23,6 +25,8 @@ export interface OpenFlowControllerOptions {
   learningSwitch?: Partial<LearningSwitchConfig>;
   /** Recent events kept in memory. */
   eventCapacity?: number;
+  /** Which switch ports are tunnels (split-horizon flooding); default: names like gre-…, vxlan-…, geneve-…. */
+  isTunnelPort?: (port: PortDesc) => boolean;
   log?: (line: string) => void;
 }
 
@@ -88,6 +92,16 @@ export class OpenFlowController {
     return this.switches.get(dpid);
   }
 
+  /** Local (non-tunnel) ports to flood to when a frame came in on a tunnel; undefined otherwise. */
+  private floodPortsFrom(dp: Datapath, inPort: number): number[] | undefined {
+    const isTunnel = this.opts.isTunnelPort ?? ((p: PortDesc) => TUNNEL_PORT_NAME.test(p.name));
+    const ingress = dp.ports.get(inPort);
+    if (!ingress || !isTunnel(ingress)) return undefined;
+    const out: number[] = [];
+    for (const p of dp.ports.values()) if (p.port_no !== inPort && p.port_no <= OFPP_MAX && !isTunnel(p)) out.push(p.port_no);
+    return out;
+  }
+
   private createServer(spec: ListenSpec): net.Server {
     const onSocket = (socket: net.Socket) => this.accept(socket, remoteOf(spec, socket));
     if (spec.kind === "tls") {
@@ -126,7 +140,15 @@ export class OpenFlowController {
             eth_type: eth?.eth_type ?? 0,
             length: msg.total_len,
           });
-          const out = this.learning.onPacketIn({ dpid: dp.dpid, in_port: inPort, buffer_id: msg.buffer_id, data: msg.data, now: at, eth });
+          const out = this.learning.onPacketIn({
+            dpid: dp.dpid,
+            in_port: inPort,
+            buffer_id: msg.buffer_id,
+            data: msg.data,
+            now: at,
+            eth,
+            floodPorts: this.floodPortsFrom(dp, inPort),
+          });
           try {
             dp.sendAll(out);
           } catch (err) {

@@ -49,6 +49,16 @@ describe("learning switch", () => {
     expect((out[1] as PacketOutMsg).actions).toEqual([{ type: "output", port: 2 }]);
   });
 
+  it("floods a frame from a tunnel only to the given local ports (split horizon)", () => {
+    const out = ls().onPacketIn({ ...pin(7, arpRequest(A, "10.0.0.1", "10.0.0.2")), floodPorts: [1, 2] });
+    expect((out[0] as PacketOutMsg).actions).toEqual([
+      { type: "output", port: 1 },
+      { type: "output", port: 2 },
+    ]);
+    // No local port: nothing to send at all.
+    expect(ls().onPacketIn({ ...pin(7, arpRequest(A, "10.0.0.1", "10.0.0.2")), floodPorts: [] })).toEqual([]);
+  });
+
   it("keeps one FDB per switch", () => {
     const sw = ls();
     sw.onPacketIn(pin(2, ethFrame("ff:ff:ff:ff:ff:ff", B, 0x0806)));

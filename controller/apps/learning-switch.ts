@@ -84,6 +84,13 @@ export interface PacketInEvent {
   now: number;
   /** The frame's headers if the caller already parsed them (saves a second parse per packet). */
   eth?: EthSummary | null;
+  /**
+   * Split horizon: where to flood a frame that arrived on a tunnel — the switch's local ports.
+   * A full mesh of tunnels reaches every host in one hop, so a frame from a tunnel must never be
+   * flooded into another tunnel (that is what makes a mesh of more than two hosts loop).
+   * Undefined: the frame came from a local port and is flooded everywhere (OFPP_FLOOD).
+   */
+  floodPorts?: readonly number[];
 }
 
 export class LearningSwitch {
@@ -115,11 +122,12 @@ export class LearningSwitch {
 
     const dstPort = isMulticast(eth.eth_dst) ? undefined : fdb.lookup(eth.eth_dst, ev.now);
     if (dstPort === undefined) {
-      out.push(packetOut(ev, OFPP_FLOOD));
+      if (ev.floodPorts === undefined) out.push(packetOut(ev, [OFPP_FLOOD]));
+      else if (ev.floodPorts.length > 0) out.push(packetOut(ev, ev.floodPorts));
       return out;
     }
     if (dstPort === ev.in_port) return out; // the destination sits behind the ingress port: nothing to do
-    out.push(this.flowFor(ev.in_port, eth.eth_src, eth.eth_dst, dstPort), packetOut(ev, dstPort));
+    out.push(this.flowFor(ev.in_port, eth.eth_src, eth.eth_dst, dstPort), packetOut(ev, [dstPort]));
     return out;
   }
 
@@ -165,14 +173,14 @@ export class LearningSwitch {
 }
 
 /** OVS does not buffer packets for the controller, so the frame always travels back with the PACKET_OUT. */
-function packetOut(ev: PacketInEvent, port: number): PacketOutMsg {
+function packetOut(ev: PacketInEvent, ports: readonly number[]): PacketOutMsg {
   const buffered = ev.buffer_id !== OFP_NO_BUFFER;
   return {
     type: "packet_out",
     xid: 0,
     buffer_id: ev.buffer_id,
     in_port: ev.in_port,
-    actions: [{ type: "output", port }],
+    actions: ports.map((port) => ({ type: "output" as const, port })),
     data: buffered ? Buffer.alloc(0) : ev.data,
   };
 }

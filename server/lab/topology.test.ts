@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_TOPOLOGY, planLab, TWO_BY_TWO } from "./topology";
 
 describe("lab plan", () => {
-  it("derives addresses, datapath ids and a GRE mesh only between sites", () => {
+  it("derives addresses, datapath ids and a full GRE mesh between all hosts", () => {
     const p = planLab(TWO_BY_TWO, "x-");
     expect(p.hosts.map((h) => [h.name, h.underlayIp, h.gateway])).toEqual([
       ["host-a1", "10.250.1.11", "10.250.1.1"],
@@ -14,9 +14,11 @@ describe("lab plan", () => {
     expect(p.hosts.every((h) => /^[0-9a-f]{16}$/.test(h.dpid))).toBe(true);
     const a1 = p.hosts[0]!;
     expect(a1.tunnels.map((t) => [t.port, t.remoteIp])).toEqual([
+      ["gre-host-a2", "10.250.1.12"],
       ["gre-host-b1", "10.250.2.11"],
       ["gre-host-b2", "10.250.2.12"],
     ]);
+    expect(p.hosts.every((h) => h.tunnels.length === 3)).toBe(true);
     expect(p.hosts.every((h) => h.tunnels.every((t) => t.port.length <= 15))).toBe(true);
     expect(p.clients.map((c) => [c.site, c.ip, c.host])).toEqual([
       ["a", "10.99.0.201", "host-a1"],

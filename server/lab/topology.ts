@@ -71,7 +71,7 @@ export interface LabHost {
   routerIf: string;
   /** OpenFlow datapath id of br-int. */
   dpid: string;
-  /** GRE tunnels from this host's br-int to hosts of other sites. */
+  /** GRE tunnels from this host's br-int to every other host. */
   tunnels: { port: string; remoteHost: string; remoteIp: string }[];
 }
 
@@ -167,10 +167,11 @@ export function planLab(t: LabTopology, nsPrefix = NS_PREFIX): LabPlan {
       });
     });
   });
-  // Full mesh of GRE tunnels between hosts of different sites.
+  // Full mesh of GRE tunnels between all hosts: every host is one hop from every other, so with
+  // split-horizon flooding (never from a tunnel into a tunnel) the mesh has no loop.
   for (const h of hosts) {
     for (const peer of hosts) {
-      if (peer.site === h.site) continue;
+      if (peer === h) continue;
       h.tunnels.push({ port: `gre-${peer.name}`.slice(0, 15), remoteHost: peer.name, remoteIp: peer.underlayIp });
     }
   }
