@@ -74,6 +74,8 @@ test("the lab's hosts and client ports are in the inventory: Hypervisors and Net
     await expect(row).toContainText(dpid);
     await expect(row).toContainText("connected");
     await expect(row).toContainText("up");
+    // CPUs and memory as the host's own libvirtd reports them (virsh nodeinfo through the driver).
+    await expect(row).toContainText(/\d[\d,]* MiB/);
   }
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Network", exact: true }).click();
   const ports = page.getByTestId("port-table");

@@ -8,6 +8,7 @@ import { Subsystems } from "./subsystems";
 import type { FerryIo } from "./realtime/io";
 import type { OpenFlowController } from "../controller/controller";
 import type { Lab } from "./lab/lab";
+import type { HypervisorDriver } from "./hypervisors/driver";
 
 export interface Services {
   env: Env;
@@ -18,6 +19,8 @@ export interface Services {
   controller: OpenFlowController | null;
   /** The embedded two-site lab, when FERRY_LAB is on. */
   lab: Lab | null;
+  /** A driver per hypervisor host, by host name. */
+  hypervisors: Map<string, HypervisorDriver>;
   /** Set once Socket.IO is attached to the HTTP server. */
   io: FerryIo | null;
 }
@@ -35,5 +38,6 @@ export function createServices(env: Env, db: Db): Services {
     io: null,
     controller: null,
     lab: null,
+    hypervisors: new Map(),
   };
 }

@@ -51,7 +51,7 @@ export async function startFerry(env: Env, opts: StartOptions): Promise<RunningF
   }
   if (env.FERRY_LAB) {
     if (env.FERRY_OF_UNIX === "off") throw new Error("FERRY_LAB needs the controller's UNIX socket (FERRY_OF_UNIX must not be off)");
-    const { lab, subsystem } = createLabSubsystem(env, db, log);
+    const { lab, subsystem } = createLabSubsystem(env, db, services.hypervisors, log);
     services.lab = lab;
     services.subsystems.add(subsystem);
   }

@@ -3,6 +3,7 @@
 import "server-only";
 import type { Db } from "../db";
 import type { LabPlan } from "../lab/topology";
+import type { HypervisorDriver } from "../hypervisors/driver";
 
 export const LAB_NETWORK = "lab-overlay";
 
@@ -63,4 +64,17 @@ export async function registerLabVms(db: Db, plan: LabPlan, states: Map<string, 
 export async function markLabDown(db: Db, plan: LabPlan): Promise<void> {
   await db.host.updateMany({ where: { name: { in: plan.hosts.map((h) => h.name) } }, data: { status: "down" } });
   await db.vm.updateMany({ where: { id: { in: plan.vms.map((v) => v.uuid) } }, data: { state: "shutoff" } });
+}
+
+/** Asks each host's driver for its CPUs and memory and stores them; a host that does not answer is marked down. */
+export async function recordHostFacts(db: Db, drivers: Map<string, HypervisorDriver>, log: (line: string) => void = () => {}): Promise<void> {
+  for (const [name, driver] of drivers) {
+    try {
+      const f = await driver.facts();
+      await db.host.updateMany({ where: { name }, data: { cpus: f.cpus, memoryMiB: f.memoryTotalMiB, status: "up", lastSeenAt: new Date() } });
+    } catch (err) {
+      log(`${name}: no host facts (${err instanceof Error ? err.message : String(err)})`);
+      await db.host.updateMany({ where: { name }, data: { status: "down" } });
+    }
+  }
 }

@@ -6,9 +6,16 @@ import type { Env } from "../env";
 import type { Subsystem } from "../subsystems";
 import { Lab } from "./lab";
 import type { Db } from "../db";
-import { markLabDown, registerLab, registerLabVms } from "../inventory/lab-sync";
+import { markLabDown, recordHostFacts, registerLab, registerLabVms } from "../inventory/lab-sync";
+import type { HypervisorDriver } from "../hypervisors/driver";
+import { labDrivers } from "../hypervisors/lab-drivers";
+import { defaultGuestDir } from "./guest/image";
 
-export function createLabSubsystem(env: Env, db: Db, log: (line: string) => void): { lab: Lab; subsystem: Subsystem } {
+/**
+ * `drivers` is filled with one hypervisor driver per lab host once the lab is up, and emptied
+ * when it goes down.
+ */
+export function createLabSubsystem(env: Env, db: Db, drivers: Map<string, HypervisorDriver>, log: (line: string) => void): { lab: Lab; subsystem: Subsystem } {
   const lab = new Lab({
     dir: path.join(env.FERRY_DATA_DIR, "lab"),
     controllerSocket: env.FERRY_OF_UNIX,
@@ -23,8 +30,12 @@ export function createLabSubsystem(env: Env, db: Db, log: (line: string) => void
         await lab.up();
         await registerLab(db, lab.plan, (host) => lab.libvirtUriOf(host));
         await registerLabVms(db, lab.plan);
+        for (const [name, driver] of labDrivers(lab, defaultGuestDir(), log)) drivers.set(name, driver);
+        await recordHostFacts(db, drivers, log);
       },
       stop: async () => {
+        for (const d of drivers.values()) await d.close().catch(() => {});
+        drivers.clear();
         await lab.down();
         await markLabDown(db, lab.plan);
       },

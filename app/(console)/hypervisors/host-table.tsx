@@ -24,6 +24,8 @@ export function HostTable() {
             <th className="px-3 py-2">Site</th>
             <th className="px-3 py-2">Hypervisor</th>
             <th className="px-3 py-2">Underlay</th>
+            <th className="px-3 py-2 text-right">CPUs</th>
+            <th className="px-3 py-2 text-right">Memory</th>
             <th className="px-3 py-2">Bridge</th>
             <th className="px-3 py-2 text-right">VMs</th>
             <th className="px-3 py-2">Status</th>
@@ -43,6 +45,8 @@ export function HostTable() {
               <td className="px-3 py-1.5">
                 <Mono value={h.underlayIp} />
               </td>
+              <td className="px-3 py-1.5 text-right tabular-nums">{h.cpus ?? "—"}</td>
+              <td className="px-3 py-1.5 text-right tabular-nums">{h.memoryMiB === null ? "—" : `${h.memoryMiB.toLocaleString("en-US")} MiB`}</td>
               <td className="px-3 py-1.5">
                 {h.switches.map((s) => (
                   <span key={s.dpid} className="mr-2 inline-flex items-center gap-1.5">
