@@ -8,9 +8,19 @@ import { Datapath, type DatapathOptions } from "./datapath";
 import { EventHub } from "./events";
 import { DEFAULT_LEARNING_SWITCH, LearningSwitch, type LearningSwitchConfig } from "./apps/learning-switch";
 import { TrafficMonitor } from "./apps/traffic-monitor";
+import {
+  announcementPacketOuts,
+  normaliseRelocation,
+  relocationFlowMods,
+  sendConfirmed,
+  type RelocationReport,
+  type RelocationRequest,
+} from "./apps/relocation";
 import { parseEthernet } from "./packet";
 import { formatMatch, formatActions, formatInstructions } from "./openflow/ofctl";
 import { OFPP_MAX, type FlowModMsg, type PortDesc } from "./openflow";
+
+export type { RelocationReport, RelocationRequest, RelocationRoute } from "./apps/relocation";
 
 export const TUNNEL_PORT_NAME = /^(gre|vxlan|geneve|stt)[-_]/i;
 
@@ -90,6 +100,57 @@ export class OpenFlowController {
 
   switch(dpid: string): Datapath | undefined {
     return this.switches.get(dpid);
+  }
+
+  /**
+   * Makes the network follow a moved MAC now (a migration's commitment): on every connected switch
+   * in `routes`, in parallel, deletes our flows to and from the MAC, moves its FDB entry, installs
+   * eth_dst = mac → port (priority 90) and waits for a barrier; then, if asked, sends a RARP and a
+   * gratuitous ARP from the VM's new port. A switch that is disconnected, refuses or times out is
+   * reported and does not hold up the others. Rejects only on a malformed request.
+   */
+  async relocate(req: RelocationRequest): Promise<RelocationReport> {
+    const t0 = performance.now();
+    const r = normaliseRelocation(req);
+    const { cookie } = this.learning.config;
+    const switches = await Promise.all(
+      r.routes.map(async ({ dpid, port }): Promise<RelocationReport["switches"][number]> => {
+        const dp = this.switches.get(dpid);
+        if (!dp?.isReady) return { dpid, deletedFlows: 0, installed: false, error: "not connected" };
+        // What the deletes will remove, as the mirror knows it (it follows every FLOW_REMOVED).
+        const deletedFlows = dp.flows
+          .entries()
+          .filter((f) => f.table_id === 0 && f.cookie === cookie && (f.match.eth_dst === r.mac || f.match.eth_src === r.mac)).length;
+        // Before the flows, and in the same tick: a PACKET_IN handled from now on already sees the new port.
+        this.learning.relocate(dpid, r.mac, port, Date.now());
+        try {
+          await sendConfirmed(dp, relocationFlowMods(this.learning, r.mac, port, r.idleTimeout));
+          return { dpid, deletedFlows, installed: true };
+        } catch (err) {
+          return { dpid, deletedFlows, installed: false, error: errorText(err) };
+        }
+      }),
+    );
+
+    // After the routes: a switch the announcement reaches must already know where the MAC is.
+    let announced = false;
+    if (r.announce) {
+      const { dpid, port } = r.announce;
+      const dp = this.switches.get(dpid);
+      try {
+        if (!dp?.isReady) throw new Error("not connected");
+        await sendConfirmed(dp, announcementPacketOuts(r.mac, r.ip, port));
+        announced = true;
+      } catch (err) {
+        this.events.emit({ type: "error", at: Date.now(), dpid, message: `could not announce ${r.mac} on port ${port}: ${errorText(err)}` });
+      }
+    }
+
+    const elapsedMs = Math.round((performance.now() - t0) * 100) / 100;
+    const applied = switches.filter((s) => s.installed).length;
+    this.events.emit({ type: "relocation", at: Date.now(), dpid: null, mac: r.mac, switches: applied, elapsedMs });
+    this.log(`relocated ${r.mac} on ${applied}/${switches.length} switch(es) in ${elapsedMs} ms${announced ? ", announced" : ""}`);
+    return { switches, announced, elapsedMs };
   }
 
   /** Local (non-tunnel) ports to flood to when a frame came in on a tunnel; undefined otherwise. */

@@ -21,7 +21,9 @@ export type ControllerEvent =
   | { type: "flow_mod"; at: number; dpid: string; command: string; priority: number; cookie: bigint; summary: string }
   | { type: "flow_removed"; at: number; dpid: string; reason: number; priority: number; cookie: bigint; packets: bigint; bytes: bigint; summary: string }
   | { type: "flow_table"; at: number; dpid: string; changes: FlowChange[] }
-  | { type: "error"; at: number; dpid: string | null; message: string };
+  | { type: "error"; at: number; dpid: string | null; message: string }
+  /** A MAC moved on the controller's initiative (migration commitment); `switches` = how many applied it. */
+  | { type: "relocation"; at: number; dpid: null; mac: string; switches: number; elapsedMs: number };
 
 export type ControllerEventType = ControllerEvent["type"];
 type Listener = (e: ControllerEvent) => void;
@@ -41,6 +43,7 @@ export class EventHub {
     flow_removed: 0,
     flow_table: 0,
     error: 0,
+    relocation: 0,
   };
 
   constructor(readonly capacity = 10_000) {

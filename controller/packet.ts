@@ -1,6 +1,7 @@
 // Just enough Ethernet/ARP/IPv4 parsing to summarise and steer a PACKET_IN. Pure; never throws:
-// a frame too short for a header yields what could be read.
-import { macAt } from "./openflow/buf";
+// a frame too short for a header yields what could be read. Also the two frames a moved VM
+// announces itself with (built, not parsed; these do throw on a malformed address).
+import { macAt, parseIpv4, parseMac } from "./openflow/buf";
 
 export interface EthSummary {
   eth_dst: string;
@@ -67,4 +68,42 @@ function hexValue(c: number): number {
 /** IEEE 802.1D reserved group addresses 01:80:c2:00:00:0x (STP, LLDP, pause…): never forwarded by bridges. */
 export function isReservedMac(mac: string): boolean {
   return mac.startsWith("01:80:c2:00:00:0");
+}
+
+// ── announcement frames ──────────────────────────────────────────────────────────────────────
+const ETH_MIN_FRAME = 60; // without FCS
+const ARP_OP_REQUEST = 1;
+const RARP_OP_REQUEST_REVERSE = 3;
+
+/** An Ethernet/IPv4 ARP-format frame from `mac` to broadcast, zero-padded to the minimum size. */
+function arpFormatFrame(ethType: number, op: number, mac: Buffer, spa: number, tha: Buffer, tpa: number): Buffer {
+  const f = Buffer.alloc(ETH_MIN_FRAME);
+  f.fill(0xff, 0, 6);
+  mac.copy(f, 6);
+  f.writeUInt16BE(ethType, 12);
+  f.writeUInt16BE(1, 14); // hardware: Ethernet
+  f.writeUInt16BE(ETH_TYPE_IPV4, 16);
+  f[18] = 6;
+  f[19] = 4;
+  f.writeUInt16BE(op, 20);
+  mac.copy(f, 22);
+  f.writeUInt32BE(spa, 28);
+  tha.copy(f, 32);
+  f.writeUInt32BE(tpa, 38);
+  return f;
+}
+
+/**
+ * The RARP frame QEMU broadcasts after a migration (qemu_announce_self): reverse request with
+ * sender and target hardware address = mac, protocol addresses 0. Needs no IP, so it works for any guest.
+ */
+export function rarpAnnounce(mac: string): Buffer {
+  const m = parseMac(mac);
+  return arpFormatFrame(ETH_TYPE_RARP, RARP_OP_REQUEST_REVERSE, m, 0, m, 0);
+}
+
+/** A gratuitous ARP request for ip from mac (spa = tpa = ip, tha = 0), to broadcast: refreshes neighbours' caches. */
+export function gratuitousArp(mac: string, ip: string): Buffer {
+  const addr = parseIpv4(ip);
+  return arpFormatFrame(ETH_TYPE_ARP, ARP_OP_REQUEST, parseMac(mac), addr, Buffer.alloc(6), addr);
 }

@@ -50,6 +50,11 @@ export class Fdb {
     return prev !== undefined && prev !== port ? prev : undefined;
   }
 
+  /** Places mac on port as if just seen there, without reporting a move (the caller handles the flows). */
+  relocate(mac: string, port: number, now: number): void {
+    this.byMac.set(mac, { port, lastSeen: now });
+  }
+
   forget(mac: string): boolean {
     return this.byMac.delete(mac);
   }
@@ -104,6 +109,14 @@ export class LearningSwitch {
       this.fdbs.set(dpid, f);
     }
     return f;
+  }
+
+  /**
+   * A MAC moved by the controller's own decision (a migration): later PACKET_INs for it are
+   * forwarded to `port` straight away, and a frame from it on `port` is not taken for a move.
+   */
+  relocate(dpid: string, mac: string, port: number, now: number): void {
+    this.fdb(dpid).relocate(mac, port, now);
   }
 
   /** The switch went away: its FDB means nothing any more. */

@@ -79,6 +79,8 @@ function event(e: ControllerEvent): WireEvent {
       return { ...base, summary: `${e.changes.length} flow(s) changed`, macs: [] };
     case "error":
       return { ...base, summary: e.message, macs: [] };
+    case "relocation":
+      return { ...base, summary: `relocated ${e.mac} on ${e.switches} switch(es) in ${e.elapsedMs} ms`, macs: [e.mac] };
   }
 }
 

@@ -8,7 +8,7 @@ import type { ServerToClientEvents } from "@/server/realtime/events";
 
 type Batch = Parameters<ServerToClientEvents["eventBatch"]>[0];
 type Ev = Batch["events"][number];
-const TYPES = ["packet_in", "flow_mod", "flow_removed", "port_status", "switch_connected", "switch_disconnected", "error"] as const;
+const TYPES = ["packet_in", "flow_mod", "flow_removed", "port_status", "switch_connected", "switch_disconnected", "error", "relocation"] as const;
 const KEEP = 2000;
 const TONE: Record<string, "running" | "ok" | "warning" | "failed" | "neutral"> = {
   packet_in: "running",
@@ -18,6 +18,7 @@ const TONE: Record<string, "running" | "ok" | "warning" | "failed" | "neutral"> 
   switch_connected: "ok",
   switch_disconnected: "failed",
   error: "failed",
+  relocation: "warning",
 };
 
 export function EventStream() {
@@ -65,7 +66,7 @@ export function EventStream() {
 
   return (
     <div className="space-y-3">
-      <div className="grid grid-cols-2 gap-2 md:grid-cols-4 lg:grid-cols-7" data-testid="event-rates">
+      <div className="grid grid-cols-2 gap-2 md:grid-cols-4 lg:grid-cols-8" data-testid="event-rates">
         {TYPES.map((t) => {
           const series = rates[t] ?? [];
           const now = series[series.length - 1] ?? 0;
