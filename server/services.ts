@@ -9,6 +9,7 @@ import type { FerryIo } from "./realtime/io";
 import type { OpenFlowController } from "../controller/controller";
 import type { Lab } from "./lab/lab";
 import type { HypervisorDriver } from "./hypervisors/driver";
+import type { Orchestrator } from "./migration/orchestrator";
 
 export interface Services {
   env: Env;
@@ -21,6 +22,8 @@ export interface Services {
   lab: Lab | null;
   /** A driver per hypervisor host, by host name. */
   hypervisors: Map<string, HypervisorDriver>;
+  /** Live migrations (null until the server has attached Socket.IO). */
+  migrations: Orchestrator | null;
   /** Set once Socket.IO is attached to the HTTP server. */
   io: FerryIo | null;
 }
@@ -39,5 +42,6 @@ export function createServices(env: Env, db: Db): Services {
     controller: null,
     lab: null,
     hypervisors: new Map(),
+    migrations: null,
   };
 }

@@ -13,6 +13,8 @@ import type { Subsystem } from "./subsystems";
 import { createControllerSubsystem } from "./openflow/subsystem";
 import { createLabSubsystem } from "./lab/subsystem";
 import { streamControllerEvents } from "./realtime/controller-stream";
+import { Orchestrator } from "./migration/orchestrator";
+import { labHostNetwork } from "./migration/lab-network";
 
 export interface RunningFerry {
   services: Services;
@@ -65,6 +67,19 @@ export async function startFerry(env: Env, opts: StartOptions): Promise<RunningF
 
   const { server, io } = createFerryHttp(services, opts.pages);
   const stopStreaming = services.controller ? streamControllerEvents(services.controller, io) : () => {};
+  services.migrations = new Orchestrator({
+    db,
+    controller: services.controller,
+    drivers: services.hypervisors,
+    hostNetwork: services.lab ? labHostNetwork(services.lab) : () => null,
+    publish: (e) => {
+      io.to(`migration:${e.id}`).emit("migration", e);
+      io.emit("migrationsChanged", { id: e.id, status: e.status, phase: e.phase });
+    },
+    log,
+  });
+  const reconciled = await services.migrations.reconcile();
+  if (reconciled) log(`migrations: settled ${reconciled} migration(s) left unfinished by the last run`);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(env.FERRY_PORT, env.FERRY_HOST, () => {

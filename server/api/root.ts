@@ -7,6 +7,7 @@ import { systemRouter } from "./routers/system";
 import { switchesRouter } from "./routers/switches";
 import { labRouter } from "./routers/lab";
 import { inventoryRouter } from "./routers/inventory";
+import { migrationsRouter } from "./routers/migrations";
 
 export const appRouter = router({
   auth: authRouter,
@@ -16,6 +17,7 @@ export const appRouter = router({
   switches: switchesRouter,
   lab: labRouter,
   inventory: inventoryRouter,
+  migrations: migrationsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -109,6 +109,8 @@ export interface HypervisorDriver {
   facts(): Promise<HostFacts>;
   listVms(): Promise<VmInfo[]>;
   getVm(name: string): Promise<VmInfo>;
+  /** What the VM was defined with (the reservation on another host needs it). */
+  definition(name: string): Promise<VmDefinition>;
   define(def: VmDefinition): Promise<VmInfo>;
   start(name: string): Promise<void>;
   shutdown(name: string): Promise<void>;

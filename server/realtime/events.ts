@@ -1,6 +1,7 @@
 // Every Socket.IO event, typed once; the browser imports these as types only.
 // Rooms: "migration:<id>", "switch:<dpid>" and "events" (joined with `subscribe`).
 import type { WireEvent, WireFlow } from "./wire";
+import type { MigrationEvent } from "../migration/orchestrator";
 
 export interface ServerHello {
   username: string;
@@ -12,6 +13,10 @@ export interface ServerToClientEvents {
   hello: (info: ServerHello) => void;
   /** The server is shutting down; the client should expect a reconnect. */
   shutdown: (info: { reason: string }) => void;
+  /** Room migration:<id>: phase changes and progress samples of that migration. */
+  migration: (event: MigrationEvent) => void;
+  /** A migration started, changed phase or ended (sent to everyone, for lists). */
+  migrationsChanged: (info: { id: string; status: string; phase: string }) => void;
   /** A switch connected, disconnected or changed a port (sent to everyone). */
   switchChanged: (info: { dpid: string; at: number; change: "switch_connected" | "switch_disconnected" | "port_status" }) => void;
   /** Room switch:<dpid>: flows added, modified or removed in that switch's table. */

@@ -232,6 +232,23 @@ export class LibvirtDriver implements HypervisorDriver {
     };
   }
 
+  async definition(name: string): Promise<VmDefinition> {
+    const xml = await this.virsh(["dumpxml", name], "virsh dumpxml", { readonly: true, domain: name });
+    const x = parseDomainXml(xml);
+    const consoleLog = /<serial type=['"]file['"]>\s*<source path=['"]([^'"]+)['"]/.exec(xml)?.[1] ?? "";
+    return {
+      name: x.name,
+      uuid: x.uuid,
+      memoryMiB: Math.round((x.memoryKiB ?? 0) / 1024),
+      vcpus: x.vcpus ?? 1,
+      kernel: x.kernel ?? "",
+      initrd: x.initrd ?? "",
+      cmdline: x.cmdline ?? "",
+      mac: x.macs[0] ?? "",
+      consoleLog,
+    };
+  }
+
   async getVm(name: string): Promise<VmInfo> {
     const [info, ifaces, xml] = await Promise.all([
       this.virsh(["dominfo", name], "virsh dominfo", { readonly: true, domain: name }),

@@ -530,6 +530,12 @@ export class QmpDriver implements HypervisorDriver {
     return this.info(this.record(name));
   }
 
+  async definition(name: string): Promise<VmDefinition> {
+    const rec = this.records.get(name);
+    if (!rec) throw new HypervisorError("UNKNOWN_VM", `no VM "${name}" on ${this.config.name}`);
+    return { ...rec.def };
+  }
+
   async define(def: VmDefinition): Promise<VmInfo> {
     this.validate(def);
     const existing = this.records.get(def.name);

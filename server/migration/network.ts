@@ -1,0 +1,47 @@
+// Where a VM's MAC is reachable from each switch once it runs on a given host: on that host's
+// br-int, the VM's own port (found by the attached-mac Neutron sets on the interface); on every
+// other host's br-int, the GRE port toward that host (found by its remote_ip). Read from each
+// host's OVSDB, so it follows what is really plugged in, not what was planned.
+import "server-only";
+import { OvsdbClient, Vswitch, type OvsdbAddress } from "../../controller/ovsdb";
+import type { RelocationRoute } from "../../controller/apps/relocation";
+
+export interface HostNetworkInfo {
+  name: string;
+  underlayIp: string;
+  dpid: string;
+  ovsdb: OvsdbAddress;
+}
+
+async function interfacesOf(host: HostNetworkInfo) {
+  const client = await OvsdbClient.connect(host.ovsdb, { timeoutMs: 5_000 });
+  try {
+    return await new Vswitch(client).getInterfaces();
+  } finally {
+    client.close();
+  }
+}
+
+/** The VM's port number on its host's bridge, or undefined if it is not plugged in (yet). */
+export async function vmPort(host: HostNetworkInfo, mac: string): Promise<number | undefined> {
+  const ifaces = await interfacesOf(host);
+  const i = ifaces.find((x) => x.externalIds["attached-mac"]?.toLowerCase() === mac.toLowerCase() && (x.ofport ?? -1) > 0);
+  return i?.ofport;
+}
+
+/** Routes for every host's switch toward `dest`, where the VM is plugged into `destPort`. */
+export async function routesToward(hosts: HostNetworkInfo[], dest: HostNetworkInfo, destPort: number): Promise<{ routes: RelocationRoute[]; missing: string[] }> {
+  const routes: RelocationRoute[] = [{ dpid: dest.dpid, port: destPort }];
+  const missing: string[] = [];
+  await Promise.all(
+    hosts
+      .filter((h) => h.name !== dest.name)
+      .map(async (h) => {
+        const ifaces = await interfacesOf(h).catch(() => []);
+        const tunnel = ifaces.find((x) => ["gre", "vxlan", "geneve"].includes(x.type) && x.options.remote_ip === dest.underlayIp && (x.ofport ?? -1) > 0);
+        if (tunnel?.ofport) routes.push({ dpid: h.dpid, port: tunnel.ofport });
+        else missing.push(h.name);
+      }),
+  );
+  return { routes, missing };
+}

@@ -1,0 +1,162 @@
+// The whole migration on the lab: a libvirt VM moves from site A to site B and back through the
+// orchestrator; it keeps its IP and boot id, its counter keeps rising, the flows on both sites
+// point at its new location, and the registry follows. Plus the per-VM lock and cancel.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OpenFlowController } from "../../controller/controller";
+import { ovsUnavailableReason } from "../../controller/ovsdb/testing/ovs-instance";
+import { deployMigrations } from "../database/migrate";
+import { openDb, type Db } from "../db";
+import { labDrivers } from "../hypervisors/lab-drivers";
+import type { HypervisorDriver } from "../hypervisors/driver";
+import { registerLab, registerLabVms } from "../inventory/lab-sync";
+import { defaultGuestDir } from "../lab/guest/image";
+import { Lab } from "../lab/lab";
+import { ovsPaths } from "../lab/ovs-daemons";
+import { nsRun, run } from "../lab/sh";
+import { DEFAULT_TOPOLOGY } from "../lab/topology";
+import { labHostNetwork } from "./lab-network";
+import { MigrationConflictError, Orchestrator, type MigrationEvent } from "./orchestrator";
+
+const unavailable = ovsUnavailableReason();
+const USER = { id: "u1", username: "tester" };
+
+describe.skipIf(unavailable)("migration orchestrator on the lab", () => {
+  const tag = `mo${process.pid % 1000}`;
+  const vmName = `${tag}-vm`;
+  let dir: string;
+  let controller: OpenFlowController;
+  let lab: Lab;
+  let db: Db;
+  let drivers: Map<string, HypervisorDriver>;
+  let orch: Orchestrator;
+  const events: MigrationEvent[] = [];
+
+  const client = () => lab.plan.clients[0]!;
+  const vm = () => lab.plan.vms[0]!;
+  async function http(): Promise<{ boot_id: string; requests: number; hostname: string }> {
+    return JSON.parse(await nsRun(client().ns, "curl", ["-sS", "--max-time", "5", `http://${vm().ip}/`]));
+  }
+  async function flowsOn(host: string): Promise<string> {
+    const h = lab.plan.hosts.find((x) => x.name === host)!;
+    return run("ovs-ofctl", ["-O", "OpenFlow13", "dump-flows", `unix:${path.join(ovsPaths(lab.hostDir(host)).dir, "br-int.mgmt")}`]).then((out) => (void h, out));
+  }
+  async function ofport(host: string, iface: (i: { name: string; type: string; externalIds: Record<string, string>; options: Record<string, string> }) => boolean): Promise<number> {
+    const { OvsdbClient, Vswitch } = await import("../../controller/ovsdb");
+    const c = await OvsdbClient.connect({ path: ovsPaths(lab.hostDir(host)).dbSock });
+    try {
+      const i = (await new Vswitch(c).getInterfaces()).find(iface);
+      if (!i?.ofport) throw new Error(`no such interface on ${host}`);
+      return i.ofport;
+    } finally {
+      c.close();
+    }
+  }
+  async function migrate(dest: string, options = {}) {
+    const { id } = await orch.start({ vmName, destHost: dest, options, user: USER });
+    await orch.settled(id);
+    return db.migration.findUniqueOrThrow({ where: { id }, include: { phases: true, samples: true } });
+  }
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-mig-"));
+    const sock = path.join(dir, "of.sock");
+    controller = new OpenFlowController({ listen: [{ kind: "unix", path: sock }], datapath: { flowStatsIntervalMs: 0 } });
+    await controller.start();
+    lab = new Lab({ dir: path.join(dir, "lab"), controllerSocket: sock, nsPrefix: `ferry-${tag}-`, topology: { ...DEFAULT_TOPOLOGY, vms: [{ name: vmName, host: "host-a1", memoryMiB: 256 }] } });
+    await lab.up();
+    const url = `file:${path.join(dir, "ferry.db")}`;
+    await deployMigrations(url);
+    db = await openDb(url);
+    await registerLab(db, lab.plan, (h) => lab.libvirtUriOf(h));
+    await registerLabVms(db, lab.plan);
+    await db.host.updateMany({ data: { status: "up" } });
+    drivers = labDrivers(lab, defaultGuestDir());
+    orch = new Orchestrator({ db, controller, drivers, hostNetwork: labHostNetwork(lab), publish: (e) => events.push(e) });
+    // Cross-site traffic first, so both switches have learned the VM where it is now.
+    for (let i = 0; i < 3; i++) await http();
+  }, 300_000);
+
+  afterAll(async () => {
+    await db?.$disconnect();
+    await lab?.down();
+    await controller?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it("pre-checks a destination and refuses the source host itself", async () => {
+    const ok = await orch.precheck(vmName, "host-b1");
+    expect(ok.filter((c) => c.status === "fail")).toEqual([]);
+    expect(ok.map((c) => c.name)).toEqual(expect.arrayContaining(["vm-running", "destination", "memory", "storage", "hypervisor", "network", "exclusive"]));
+    const same = await orch.precheck(vmName, "host-a1");
+    expect(same.find((c) => c.name === "destination")).toMatchObject({ status: "fail", reason: expect.stringMatching(/already runs on/) });
+  });
+
+  it("migrates A→B through all six phases; the VM keeps its identity and the network follows", async () => {
+    const before = await http();
+    const m = await migrate("host-b1", { maxBandwidthMiBps: 128 });
+    expect(m.error).toBeNull();
+    expect(m.status).toBe("completed");
+    const order = ["pre-migration", "reservation", "pre-copy", "stop-and-copy", "commitment", "activation"];
+    expect(order.map((n) => m.phases.find((p) => p.name === n)!.status)).toEqual(order.map(() => "done"));
+    expect(m.samples.length).toBeGreaterThan(0);
+    expect(m.hypervisorTotalMs).toBeGreaterThan(0);
+    expect(m.switchoverMs).not.toBeNull();
+    // Remaining-based progress never ran backwards.
+    const progress = events.filter((e) => e.id === m.id).map((e) => e.progress);
+    expect(progress.every((p, i) => i === 0 || p >= progress[i - 1]!)).toBe(true);
+    expect(events.filter((e) => e.id === m.id).at(-1)).toMatchObject({ status: "completed", progress: 1 });
+
+    const after = await http();
+    expect(after.boot_id).toBe(before.boot_id);
+    expect(after.requests).toBeGreaterThan(before.requests);
+
+    // Flows toward the new location: local VM port at B, GRE port toward B at A.
+    const mac = vm().mac;
+    const vmPortB = await ofport("host-b1", (i) => i.externalIds["attached-mac"] === mac);
+    const greA = await ofport("host-a1", (i) => i.type === "gre" && i.options.remote_ip === "10.250.2.11");
+    expect(await flowsOn("host-b1")).toMatch(new RegExp(`priority=90,dl_dst=${mac} actions=output:${vmPortB}`));
+    expect(await flowsOn("host-a1")).toMatch(new RegExp(`priority=90,dl_dst=${mac} actions=output:${greA}`));
+
+    // Registry: the VM and its only (active) binding are on host-b1.
+    const row = await db.vm.findUniqueOrThrow({ where: { name: vmName }, include: { host: true } });
+    expect(row.host?.name).toBe("host-b1");
+    const port = await db.port.findUniqueOrThrow({ where: { mac }, include: { bindings: { include: { host: true } } } });
+    expect(port.bindings.map((b) => [b.host.name, b.status])).toEqual([["host-b1", "active"]]);
+  }, 120_000);
+
+  it("refuses a second migration of the same VM while one starts, with a conflict error", async () => {
+    const first = orch.start({ vmName, destHost: "host-a1", user: USER });
+    const second = orch.start({ vmName, destHost: "host-a1", user: USER }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(await second).toBeInstanceOf(MigrationConflictError);
+    const { id } = await first;
+    await orch.settled(id);
+    const m = await db.migration.findUniqueOrThrow({ where: { id } });
+    expect(m.status).toBe("completed");
+    // Back at A: the VM still answers with the same identity.
+    expect((await http()).hostname).toBe(vmName);
+    expect((await db.vm.findUniqueOrThrow({ where: { name: vmName }, include: { host: true } })).host?.name).toBe("host-a1");
+  }, 120_000);
+
+  it("cancels during pre-copy: the VM keeps running at the source, nothing is left at the destination", async () => {
+    const before = await http();
+    const { id } = await orch.start({ vmName, destHost: "host-b1", options: { maxBandwidthMiBps: 1 }, user: USER });
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !events.some((e) => e.id === id && e.phase === "pre-copy" && e.sample)) await new Promise((r) => setTimeout(r, 100));
+    await orch.cancel(id);
+    await orch.settled(id);
+    const m = await db.migration.findUniqueOrThrow({ where: { id } });
+    expect(m.status).toBe("cancelled");
+    expect(m.error).toMatch(/still running on host-a1/);
+    const after = await http();
+    expect(after.boot_id).toBe(before.boot_id);
+    expect((await drivers.get("host-b1")!.listVms()).map((v) => v.name)).not.toContain(vmName);
+    const port = await db.port.findUniqueOrThrow({ where: { mac: vm().mac }, include: { bindings: { include: { host: true } } } });
+    expect(port.bindings.map((b) => b.host.name)).toEqual(["host-a1"]);
+  }, 120_000);
+});

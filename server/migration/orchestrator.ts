@@ -1,0 +1,379 @@
+// One persisted state machine per live migration, through the six phases:
+// pre-migration (checks) → reservation (paused VM at the destination, inactive port binding) →
+// pre-copy (samples stored and streamed) → stop-and-copy (the pause) → commitment (the controller
+// moves the VM's MAC on every switch, the binding is activated) → activation (registry updated).
+// Any failure before commitment rolls back: the VM keeps running at the source, the reservation
+// and the destination binding are removed, flows are untouched.
+import "server-only";
+import type { Db } from "../db";
+import type { OpenFlowController } from "../../controller/controller";
+import { HypervisorError, type HypervisorDriver, type MigrateOptions, type MigrationHandle, type MigrationProgress, type IncomingReservation } from "../hypervisors/driver";
+import { PHASES, RemainingProgress, type MigrationStatus, type PhaseName, type PrecheckResult } from "./phases";
+import { routesToward, vmPort, type HostNetworkInfo } from "./network";
+import { writeAudit } from "../auth/audit";
+
+export interface MigrationEvent {
+  id: string;
+  status: MigrationStatus;
+  phase: PhaseName;
+  phases: { name: PhaseName; status: string; startedAt: number | null; endedAt: number | null; detail: string | null }[];
+  progress: number;
+  sample?: MigrationProgress;
+  error?: string | null;
+}
+
+export interface OrchestratorDeps {
+  db: Db;
+  controller: OpenFlowController | null;
+  drivers: Map<string, HypervisorDriver>;
+  /** The host's switch, OVSDB and underlay address (null: Ferry cannot steer its network). */
+  hostNetwork: (host: string) => HostNetworkInfo | null;
+  publish: (event: MigrationEvent) => void;
+  log?: (line: string) => void;
+}
+
+export class MigrationConflictError extends Error {}
+export class PrecheckFailedError extends Error {
+  constructor(readonly checks: PrecheckResult[]) {
+    super(`pre-migration checks failed: ${checks.filter((c) => c.status === "fail").map((c) => c.reason).join("; ")}`);
+  }
+}
+
+interface Running {
+  id: string;
+  vmId: string;
+  handle: MigrationHandle | null;
+  cancelRequested: boolean;
+  committed: boolean;
+  phase: PhaseName;
+  phaseState: Map<PhaseName, { status: string; startedAt: number | null; endedAt: number | null; detail: string | null }>;
+  progress: RemainingProgress;
+  done: Promise<void>;
+}
+
+export interface StartInput {
+  vmName: string;
+  destHost: string;
+  options?: MigrateOptions;
+  user: { id: string; username: string };
+}
+
+export class Orchestrator {
+  private readonly running = new Map<string, Running>();
+  /** VMs with a migration starting or running: the per-VM lock. */
+  private readonly busyVms = new Set<string>();
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly deps: OrchestratorDeps) {
+    this.log = deps.log ?? (() => {});
+  }
+
+  /** Checks shown before the user confirms, and re-run when the migration starts. */
+  async precheck(vmName: string, destHost: string): Promise<PrecheckResult[]> {
+    const { db, drivers, controller } = this.deps;
+    const out: PrecheckResult[] = [];
+    const vm = await db.vm.findUnique({ where: { name: vmName }, include: { host: true } });
+    if (!vm || !vm.host) return [{ name: "vm", status: "fail", reason: `no VM "${vmName}" with a known host` }];
+    const src = drivers.get(vm.host.name);
+    const dst = drivers.get(destHost);
+    const dest = await db.host.findUnique({ where: { name: destHost } });
+
+    if (!src) out.push({ name: "source", status: "fail", reason: `no driver for the source host ${vm.host.name}` });
+    else {
+      const info = await src.getVm(vmName).catch((e: Error) => e);
+      if (info instanceof Error) out.push({ name: "vm-running", status: "fail", reason: `cannot read ${vmName} on ${vm.host.name}: ${info.message}` });
+      else out.push(info.state === "running" ? { name: "vm-running", status: "pass", reason: `${vmName} is running on ${vm.host.name}` } : { name: "vm-running", status: "fail", reason: `${vmName} is ${info.state}, not running` });
+    }
+    if (!dest || !dst) out.push({ name: "destination", status: "fail", reason: `unknown destination host "${destHost}"` });
+    else if (dest.id === vm.host.id) out.push({ name: "destination", status: "fail", reason: `${destHost} is the host ${vmName} already runs on` });
+    else if (dest.status !== "up") out.push({ name: "destination", status: "fail", reason: `${destHost} is ${dest.status}` });
+    else out.push({ name: "destination", status: "pass", reason: `${destHost} is up` });
+
+    if (src && dst && dest && dest.id !== vm.host.id) {
+      const facts = await dst.facts().catch((e: Error) => e);
+      if (facts instanceof Error) out.push({ name: "memory", status: "fail", reason: `${destHost} did not answer: ${facts.message}` });
+      else {
+        out.push(
+          facts.memoryFreeMiB >= vm.memoryMiB
+            ? { name: "memory", status: "pass", reason: `${destHost} has ${facts.memoryFreeMiB} MiB free, ${vmName} needs ${vm.memoryMiB} MiB` }
+            : { name: "memory", status: "fail", reason: `${destHost} has ${facts.memoryFreeMiB} MiB free, ${vmName} needs ${vm.memoryMiB} MiB` },
+        );
+        const def = await src.definition(vmName).catch(() => null);
+        const paths = def ? [def.kernel, def.initrd].filter(Boolean) : [];
+        const unshared = facts.storagePaths.length ? paths.filter((p) => !facts.storagePaths.some((s) => p.startsWith(s.endsWith("/") ? s : s + "/"))) : [];
+        out.push(unshared.length ? { name: "storage", status: "fail", reason: `${destHost} does not see ${unshared.join(", ")}` } : { name: "storage", status: "pass", reason: "the VM's files are on storage both hosts share" });
+      }
+      out.push(src.kind === dst.kind ? { name: "hypervisor", status: "pass", reason: `both hosts use ${src.kind}` } : { name: "hypervisor", status: "fail", reason: `${vm.host.name} uses ${src.kind}, ${destHost} uses ${dst.kind}` });
+      const dnet = this.deps.hostNetwork(destHost);
+      const snet = this.deps.hostNetwork(vm.host.name);
+      const reachable = dnet && snet && controller?.switch(dnet.dpid)?.isReady && controller?.switch(snet.dpid)?.isReady;
+      out.push(reachable ? { name: "network", status: "pass", reason: `both hosts' switches are connected to the controller` } : { name: "network", status: "fail", reason: `the switch of ${reachable === undefined ? "a host" : destHost} is not connected to the controller` });
+    }
+    const busy = this.busyVms.has(vm.id);
+    out.push(busy ? { name: "exclusive", status: "fail", reason: `${vmName} is already migrating` } : { name: "exclusive", status: "pass", reason: "no other migration of this VM" });
+    return out;
+  }
+
+  /** Starts a migration and returns its id at once; it runs in the background. */
+  async start(input: StartInput): Promise<{ id: string }> {
+    const vm = await this.deps.db.vm.findUnique({ where: { name: input.vmName }, include: { host: true } });
+    if (!vm) throw new PrecheckFailedError([{ name: "vm", status: "fail", reason: `no VM "${input.vmName}"` }]);
+    // The lock is taken before any further await, so a second request for this VM cannot slip in.
+    if (this.busyVms.has(vm.id)) throw new MigrationConflictError(`${input.vmName} is already migrating`);
+    this.busyVms.add(vm.id);
+    let started = false;
+    try {
+      const checks = (await this.precheck(input.vmName, input.destHost)).filter((c) => c.name !== "exclusive");
+      if (checks.some((c) => c.status === "fail")) throw new PrecheckFailedError(checks);
+      const row = await this.deps.db.migration.create({
+        data: {
+          vmId: vm.id,
+          vmName: vm.name,
+          sourceHost: vm.host!.name,
+          destHost: input.destHost,
+          memoryMiB: vm.memoryMiB,
+          status: "running",
+          phase: "pre-migration",
+          options: JSON.stringify(input.options ?? {}),
+          startedBy: input.user.username,
+          phases: { create: PHASES.map((name) => ({ name, status: "pending" })) },
+        },
+      });
+      const r: Running = {
+        id: row.id,
+        vmId: vm.id,
+        handle: null,
+        cancelRequested: false,
+        committed: false,
+        phase: "pre-migration",
+        phaseState: new Map(PHASES.map((p) => [p, { status: "pending", startedAt: null, endedAt: null, detail: null }])),
+        progress: new RemainingProgress(),
+        done: Promise.resolve(),
+      };
+      this.running.set(row.id, r);
+      await this.enter(r, "pre-migration", checks.map((c) => `${c.status}: ${c.reason}`).join("\n"));
+      await this.leave(r, "pre-migration");
+      r.done = this.run(r, vm.name, vm.host!.name, input).finally(() => {
+        this.running.delete(r.id);
+        this.busyVms.delete(vm.id);
+      });
+      started = true;
+      return { id: row.id };
+    } finally {
+      if (!started) this.busyVms.delete(vm.id);
+    }
+  }
+
+  /** Waits until a migration settles (tests and shutdown). */
+  async settled(id: string): Promise<void> {
+    await this.running.get(id)?.done;
+  }
+
+  async cancel(id: string): Promise<void> {
+    const r = this.running.get(id);
+    if (!r) throw new Error(`migration ${id} is not running`);
+    if (r.committed) throw new Error("too late to cancel: the migration is committing");
+    r.cancelRequested = true;
+    await r.handle?.cancel();
+  }
+
+  async forceComplete(id: string): Promise<void> {
+    const r = this.running.get(id);
+    if (!r?.handle) throw new Error(`migration ${id} is not in pre-copy`);
+    await r.handle.forceComplete();
+  }
+
+  private async run(r: Running, vmName: string, sourceHost: string, input: StartInput): Promise<void> {
+    const { db, drivers, controller } = this.deps;
+    const src = drivers.get(sourceHost)!;
+    const dst = drivers.get(input.destHost)!;
+    let incoming: IncomingReservation | null = null;
+    const startedAt = Date.now();
+    try {
+      // 2. Reservation
+      await this.enter(r, "reservation");
+      const info = await src.getVm(vmName);
+      const def = await src.definition(vmName);
+      incoming = await dst.prepareIncoming(info, def);
+      const port = await db.port.findFirst({ where: { mac: def.mac } });
+      const destRow = await db.host.findUniqueOrThrow({ where: { name: input.destHost } });
+      if (port) {
+        await db.portBinding.upsert({ where: { portId_hostId: { portId: port.id, hostId: destRow.id } }, create: { portId: port.id, hostId: destRow.id, status: "inactive" }, update: { status: "inactive" } });
+      }
+      await this.leave(r, "reservation", `incoming at ${incoming.uri}`);
+      if (r.cancelRequested) throw new HypervisorError("MIGRATION_CANCELLED", "cancelled before pre-copy");
+
+      // 3. Pre-copy
+      await this.enter(r, "pre-copy");
+      await db.vm.update({ where: { id: r.vmId }, data: { state: "migrating" } });
+      const handle = await src.migrate(vmName, { driver: dst, incoming }, input.options);
+      r.handle = handle;
+      handle.onProgress((p) => void this.sample(r, p));
+      if (r.cancelRequested) await handle.cancel();
+      const result = await handle.done;
+      const doneAt = Date.now();
+      r.committed = true;
+      await this.leave(r, "pre-copy", result.passes !== undefined ? `${result.passes} passes` : null, doneAt - (result.downtimeMs ?? 0));
+
+      // 4. Stop-and-copy: the pause the hypervisor measured, ending when the migration completed.
+      await this.enter(r, "stop-and-copy", null, doneAt - (result.downtimeMs ?? 0));
+      await this.leave(r, "stop-and-copy", result.downtimeMs !== undefined ? `downtime ${result.downtimeMs} ms` : "the hypervisor reported no downtime figure", doneAt);
+
+      // 5. Commitment: the network follows the VM.
+      await this.enter(r, "commitment");
+      let relocation = "no controller: the network relearns on its own";
+      const destNet = this.deps.hostNetwork(input.destHost);
+      if (controller && destNet) {
+        let vmOfport: number | undefined;
+        for (let i = 0; i < 40 && vmOfport === undefined; i++) {
+          vmOfport = await vmPort(destNet, def.mac).catch(() => undefined);
+          if (vmOfport === undefined) await new Promise((res) => setTimeout(res, 50));
+        }
+        if (vmOfport === undefined) throw new Error(`the VM's port did not appear on ${input.destHost}'s bridge`);
+        const hosts = (await db.host.findMany()).map((h) => this.deps.hostNetwork(h.name)).filter((h): h is HostNetworkInfo => h !== null);
+        const { routes, missing } = await routesToward(hosts, destNet, vmOfport);
+        const report = await controller.relocate({ mac: def.mac, ip: port?.fixedIp ?? undefined, routes, announce: { dpid: destNet.dpid, port: vmOfport } });
+        const failed = report.switches.filter((s) => s.error);
+        relocation = `relocated on ${report.switches.length - failed.length} switch(es) in ${report.elapsedMs} ms` + (failed.length || missing.length ? `; not on ${[...failed.map((f) => `${f.dpid} (${f.error})`), ...missing].join(", ")}` : "");
+      }
+      await dst.announce(vmName).catch((e: Error) => this.log(`announce ${vmName}: ${e.message}`));
+      if (port) {
+        await db.portBinding.update({ where: { portId_hostId: { portId: port.id, hostId: destRow.id } }, data: { status: "active" } });
+      }
+      const switchoverMs = Date.now() - doneAt;
+      await this.leave(r, "commitment", relocation);
+
+      // 6. Activation
+      await this.enter(r, "activation");
+      const now = await dst.getVm(vmName);
+      if (now.state !== "running") throw new Error(`${vmName} is ${now.state} on ${input.destHost} after the migration`);
+      await db.vm.update({ where: { id: r.vmId }, data: { hostId: destRow.id, state: "running" } });
+      if (port) await db.portBinding.deleteMany({ where: { portId: port.id, hostId: { not: destRow.id } } });
+      await this.leave(r, "activation", `${vmName} runs on ${input.destHost}`);
+      r.progress.complete();
+      await db.migration.update({
+        where: { id: r.id },
+        data: {
+          status: "completed",
+          finishedAt: new Date(),
+          downtimeMs: result.downtimeMs ?? null,
+          switchoverMs,
+          totalTimeMs: Date.now() - startedAt,
+          hypervisorTotalMs: result.totalTimeMs,
+          transferredBytes: result.transferredBytes !== undefined ? BigInt(Math.round(result.transferredBytes)) : null,
+          passes: result.passes ?? null,
+        },
+      });
+      await this.publish(r, "completed");
+      await writeAudit(db, { user: input.user, action: "migration.finish", target: vmName, outcome: "ok", detail: { id: r.id, to: input.destHost } });
+    } catch (err) {
+      await this.fail(r, err, vmName, sourceHost, input, incoming);
+    }
+  }
+
+  private async fail(r: Running, err: unknown, vmName: string, sourceHost: string, input: StartInput, incoming: IncomingReservation | null): Promise<void> {
+    const { db, drivers } = this.deps;
+    const cancelled = err instanceof HypervisorError && err.code === "MIGRATION_CANCELLED";
+    let reason = err instanceof Error ? err.message : String(err);
+    if (!r.committed) {
+      await incoming?.release().catch((e: Error) => this.log(`release of ${vmName}'s reservation: ${e.message}`));
+      const destRow = await db.host.findUnique({ where: { name: input.destHost } });
+      const port = await db.port.findFirst({ where: { deviceId: r.vmId } });
+      if (port && destRow) await db.portBinding.deleteMany({ where: { portId: port.id, hostId: destRow.id, status: "inactive" } });
+      const where = await drivers.get(sourceHost)?.getVm(vmName).catch(() => null);
+      await db.vm.update({ where: { id: r.vmId }, data: { state: where?.state ?? "unknown" } });
+      reason += where?.state === "running" ? ` — ${vmName} is still running on ${sourceHost}` : ` — ${vmName} is ${where?.state ?? "unreachable"} on ${sourceHost}`;
+    }
+    const phase = r.phase;
+    const st = r.phaseState.get(phase)!;
+    st.status = "failed";
+    st.endedAt = Date.now();
+    st.detail = reason;
+    await db.migrationPhase.update({ where: { migrationId_name: { migrationId: r.id, name: phase } }, data: { status: "failed", endedAt: new Date(), detail: reason } });
+    await db.migration.update({ where: { id: r.id }, data: { status: cancelled ? "cancelled" : "failed", finishedAt: new Date(), error: reason } });
+    await this.publish(r, cancelled ? "cancelled" : "failed", reason);
+    await writeAudit(db, { user: input.user, action: "migration.finish", target: vmName, outcome: "error", detail: { id: r.id, reason } });
+    this.log(`migration ${r.id} of ${vmName} ${cancelled ? "cancelled" : "failed"}: ${reason}`);
+  }
+
+  private async enter(r: Running, phase: PhaseName, detail: string | null = null, at = Date.now()): Promise<void> {
+    r.phase = phase;
+    r.phaseState.set(phase, { status: "active", startedAt: at, endedAt: null, detail });
+    await this.deps.db.migrationPhase.update({ where: { migrationId_name: { migrationId: r.id, name: phase } }, data: { status: "active", startedAt: new Date(at), detail } });
+    await this.deps.db.migration.update({ where: { id: r.id }, data: { phase } });
+    await this.publish(r, "running");
+  }
+
+  private async leave(r: Running, phase: PhaseName, detail: string | null = null, at = Date.now()): Promise<void> {
+    const st = r.phaseState.get(phase)!;
+    st.status = "done";
+    st.endedAt = at;
+    if (detail !== null) st.detail = detail;
+    await this.deps.db.migrationPhase.update({ where: { migrationId_name: { migrationId: r.id, name: phase } }, data: { status: "done", endedAt: new Date(at), ...(detail !== null ? { detail } : {}) } });
+    await this.publish(r, "running");
+  }
+
+  private async sample(r: Running, p: MigrationProgress): Promise<void> {
+    r.progress.update(p.remainingBytes, p.totalBytes);
+    const big = (n: number | undefined) => (n === undefined ? null : BigInt(Math.round(n)));
+    await this.deps.db.migrationSample
+      .create({
+        data: {
+          migrationId: r.id,
+          at: new Date(p.at),
+          status: p.status,
+          pass: p.pass ?? null,
+          transferredBytes: big(p.transferredBytes),
+          remainingBytes: big(p.remainingBytes),
+          totalBytes: big(p.totalBytes),
+          dirtyPagesRate: p.dirtyPagesRate ?? null,
+          throughputBps: p.throughputBps ?? null,
+          expectedDowntimeMs: p.expectedDowntimeMs ?? null,
+        },
+      })
+      .catch((e: Error) => this.log(`sample of ${r.id}: ${e.message}`));
+    this.deps.publish({ ...this.snapshot(r, "running"), sample: p });
+  }
+
+  private snapshot(r: Running, status: MigrationStatus, error?: string): MigrationEvent {
+    return {
+      id: r.id,
+      status,
+      phase: r.phase,
+      phases: PHASES.map((name) => ({ name, ...r.phaseState.get(name)! })),
+      progress: r.progress.value,
+      error: error ?? null,
+    };
+  }
+
+  private async publish(r: Running, status: MigrationStatus, error?: string): Promise<void> {
+    this.deps.publish(this.snapshot(r, status, error));
+  }
+
+  /**
+   * After a restart: a migration the database still calls running is settled from what the
+   * hypervisors show — running at the destination → completed; otherwise failed, with any
+   * paused copy at the destination removed so no orphan is left.
+   */
+  async reconcile(): Promise<number> {
+    const { db, drivers } = this.deps;
+    const stale = await db.migration.findMany({ where: { status: "running" } });
+    for (const m of stale) {
+      const dst = drivers.get(m.destHost);
+      const src = drivers.get(m.sourceHost);
+      const atDest = await dst?.getVm(m.vmName).catch(() => null);
+      const atSource = await src?.getVm(m.vmName).catch(() => null);
+      if (atDest?.state === "running" && atSource?.state !== "running") {
+        const destRow = await db.host.findUnique({ where: { name: m.destHost } });
+        await db.vm.update({ where: { id: m.vmId }, data: { hostId: destRow?.id, state: "running" } });
+        await db.migration.update({ where: { id: m.id }, data: { status: "completed", finishedAt: new Date(), error: "settled after a server restart: the VM runs at the destination" } });
+      } else {
+        if (atDest && atDest.state !== "running") await dst!.destroy(m.vmName).catch(() => {});
+        await db.migration.update({ where: { id: m.id }, data: { status: "failed", finishedAt: new Date(), error: `interrupted by a server restart; ${m.vmName} is ${atSource?.state ?? "unknown"} on ${m.sourceHost}` } });
+        await db.vm.update({ where: { id: m.vmId }, data: { state: atSource?.state ?? "unknown" } });
+      }
+      await db.migrationPhase.updateMany({ where: { migrationId: m.id, status: "active" }, data: { status: "failed", endedAt: new Date(), detail: "interrupted by a server restart" } });
+    }
+    return stale.length;
+  }
+}
