@@ -30,6 +30,11 @@ export interface OrchestratorDeps {
   hostNetwork: (host: string) => HostNetworkInfo | null;
   publish: (event: MigrationEvent) => void;
   log?: (line: string) => void;
+  /**
+   * Move the VM's MAC on every switch at commitment (default). Off, the network is left to plain
+   * MAC learning and the hypervisor's own announcements: the baseline the gap benchmark compares with.
+   */
+  relocate?: boolean;
 }
 
 export class MigrationConflictError extends Error {}
@@ -221,9 +226,9 @@ export class Orchestrator {
 
       // 5. Commitment: the network follows the VM.
       await this.enter(r, "commitment");
-      let relocation = "no controller: the network relearns on its own";
+      let relocation = this.deps.relocate === false ? "relocation off: the network relearns on its own" : "no controller: the network relearns on its own";
       const destNet = this.deps.hostNetwork(input.destHost);
-      if (controller && destNet) {
+      if (controller && destNet && this.deps.relocate !== false) {
         let vmOfport: number | undefined;
         for (let i = 0; i < 40 && vmOfport === undefined; i++) {
           vmOfport = await vmPort(destNet, def.mac).catch(() => undefined);
