@@ -96,3 +96,37 @@ test("the lab's two VMs are listed as instances, and each answers HTTP from the 
     expect(JSON.parse(body).hostname).toBe(name);
   }
 });
+
+test("an admin live-migrates vm1 to site B from the dashboard: pre-checks, six phases, same VM afterwards", async ({ page }) => {
+  const probe = () => JSON.parse(execFileSync("ip", ["netns", "exec", `${E2E_NS_PREFIX}client-a`, "curl", "-sS", "--max-time", "10", "http://10.99.0.11/"], { encoding: "utf8", timeout: 15_000 })) as { boot_id: string; requests: number };
+  const before = probe();
+  await signIn(page);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Instances", exact: true }).click();
+  await page.getByTestId("vm-table").getByRole("row").filter({ hasText: "vm1" }).getByRole("button", { name: "Live migrate" }).click();
+  const dialog = page.getByRole("dialog", { name: "Live migrate vm1" });
+  await expect(dialog.getByText("best choice")).toBeVisible();
+  await expect(dialog.getByLabel("host-b1")).toBeChecked();
+  const checks = dialog.getByTestId("prechecks");
+  await expect(checks.getByText("host-b1 is up")).toBeVisible();
+  await expect(checks.getByText(/MiB free, vm1 needs 256 MiB/)).toBeVisible();
+  await expect(checks.getByText("fail", { exact: true })).toHaveCount(0);
+  await dialog.getByRole("button", { name: "Confirm migration" }).click();
+
+  await expect(page).toHaveURL(/\/migrations\/[0-9a-f-]{36}$/);
+  await expect(page.getByRole("heading", { name: "Migration of vm1" })).toBeVisible();
+  await expect(page.getByTestId("migration-status")).toContainText("completed", { timeout: 60_000 });
+  const timeline = page.getByTestId("phase-timeline");
+  for (const phase of ["pre-migration", "reservation", "pre-copy", "stop-and-copy", "commitment", "activation"]) {
+    await expect(timeline.locator(`[data-phase="${phase}"]`)).toHaveAttribute("data-status", "done");
+  }
+  await expect(page.getByTestId("downtime")).toContainText("ms");
+
+  // The same VM (boot id) keeps serving, now from site B across the tunnel.
+  const after = probe();
+  expect(after.boot_id).toBe(before.boot_id);
+  expect(after.requests).toBeGreaterThan(before.requests);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Instances", exact: true }).click();
+  await expect(page.getByTestId("vm-table").getByRole("row").filter({ hasText: "vm1" })).toContainText("host-b1");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Migrations", exact: true }).click();
+  await expect(page.getByTestId("migration-table").getByRole("row").filter({ hasText: "vm1" })).toContainText("completed");
+});

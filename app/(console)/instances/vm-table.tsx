@@ -4,13 +4,16 @@ import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
 import { EmptyState, ErrorBox, Loading, Pill } from "../../_components/ui";
 import { Mono } from "../../_components/copy";
+import { MigrateDialog, type MigrateTarget } from "./migrate-dialog";
 
 const STATE_TONE = { running: "ok", migrating: "running", paused: "warning", shutoff: "neutral", unknown: "neutral" } as const;
 
 export function VmTable() {
   const trpc = useTRPC();
   const vms = useQuery(trpc.inventory.vms.queryOptions(undefined, { refetchInterval: 5_000 }));
+  const me = useQuery(trpc.auth.me.queryOptions());
   const [q, setQ] = useState("");
+  const [migrating, setMigrating] = useState<MigrateTarget | null>(null);
   const rows = useMemo(() => {
     const s = q.trim().toLowerCase();
     return (vms.data ?? []).filter((v) => !s || [v.name, v.host ?? "", ...v.ports.flatMap((p) => [p.mac, p.ip ?? ""])].some((x) => x.toLowerCase().includes(s)));
@@ -33,6 +36,7 @@ export function VmTable() {
               <th className="px-3 py-2 text-right">Memory</th>
               <th className="px-3 py-2 text-right">vCPUs</th>
               <th className="px-3 py-2">State</th>
+              {me.data?.role === "admin" && <th className="px-3 py-2 text-right">Actions</th>}
             </tr>
           </thead>
           <tbody className="divide-y divide-slate-100">
@@ -48,11 +52,23 @@ export function VmTable() {
                 <td className="px-3 py-1.5">
                   <Pill tone={STATE_TONE[v.state as keyof typeof STATE_TONE] ?? "neutral"}>{v.state}</Pill>
                 </td>
+                {me.data?.role === "admin" && (
+                  <td className="px-3 py-1.5 text-right">
+                    <button
+                      onClick={() => setMigrating({ name: v.name, host: v.host, site: v.site, memoryMiB: v.memoryMiB })}
+                      disabled={v.state !== "running"}
+                      className="rounded border border-slate-300 px-2 py-0.5 text-xs font-medium hover:bg-slate-100 disabled:opacity-40"
+                    >
+                      Live migrate
+                    </button>
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
         </table>
       </div>
+      {migrating && <MigrateDialog vm={migrating} onClose={() => setMigrating(null)} />}
     </div>
   );
 }

@@ -1,15 +1,14 @@
 import type { Metadata } from "next";
-import { NoDataPage } from "../../_components/not-yet";
+import { PageHeader } from "../../_components/ui";
+import { MigrationList } from "./migration-list";
 
 export const metadata: Metadata = { title: "Migrations" };
 
-export default function Page() {
+export default function MigrationsPage() {
   return (
-    <NoDataPage
-      title="Migrations"
-      description="Migration history and timings against memory size."
-      empty="No migrations yet"
-      explain="Every live migration is listed with its route, memory, total time, downtime and outcome, next to a chart of time against memory."
-    />
+    <>
+      <PageHeader title="Migrations" description="Every live migration: route, memory, total time, downtime and outcome." />
+      <MigrationList />
+    </>
   );
 }

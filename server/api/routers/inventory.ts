@@ -8,7 +8,17 @@ export const inventoryRouter = router({
       orderBy: [{ site: { name: "asc" } }, { name: "asc" }],
       include: { site: true, switches: true, _count: { select: { vms: true } } },
     });
+    // Free memory is live: ask each host's driver, briefly (a slow host shows as unknown).
+    const free = new Map<string, number | null>();
+    await Promise.all(
+      hosts.map(async (h) => {
+        const d = ctx.hypervisors.get(h.name);
+        const f = d ? await Promise.race([d.facts().catch(() => null), new Promise<null>((r) => setTimeout(() => r(null), 3000))]) : null;
+        free.set(h.name, f ? f.memoryFreeMiB : null);
+      }),
+    );
     return hosts.map((h) => ({
+      memoryFreeMiB: free.get(h.name) ?? null,
       name: h.name,
       site: h.site.name,
       siteCidr: h.site.underlayCidr,

@@ -1,0 +1,73 @@
+"use client";
+import Link from "next/link";
+import { useEffect } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTRPC } from "../../trpc";
+import { useRealtime } from "../../_components/realtime";
+import { EmptyState, ErrorBox, Loading, Pill } from "../../_components/ui";
+import { RelativeTime } from "../../_components/time";
+
+const TONE = { running: "running", completed: "ok", failed: "failed", cancelled: "warning" } as const;
+
+export function MigrationList() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const { socket } = useRealtime();
+  const list = useQuery(trpc.migrations.list.queryOptions({ limit: 200 }, { refetchInterval: 15_000 }));
+  useEffect(() => {
+    if (!socket) return;
+    const refresh = () => void qc.invalidateQueries({ queryKey: trpc.migrations.list.queryKey() });
+    socket.on("migrationsChanged", refresh);
+    return () => {
+      socket.off("migrationsChanged", refresh);
+    };
+  }, [socket, qc, trpc]);
+  if (list.isPending) return <Loading />;
+  if (list.error) return <ErrorBox error={list.error} />;
+  if (list.data.length === 0) return <EmptyState title="No migrations yet">Start one from Instances → Live migrate.</EmptyState>;
+  return (
+    <div className="overflow-hidden rounded-lg border border-slate-200 bg-white">
+      <table className="w-full text-sm" data-testid="migration-table">
+        <thead className="bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500">
+          <tr>
+            <th className="px-3 py-2">When</th>
+            <th className="px-3 py-2">VM</th>
+            <th className="px-3 py-2">From → to</th>
+            <th className="px-3 py-2 text-right">Memory</th>
+            <th className="px-3 py-2 text-right">Total</th>
+            <th className="px-3 py-2 text-right">Downtime</th>
+            <th className="px-3 py-2">Status</th>
+            <th className="px-3 py-2">Who</th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-100">
+          {list.data.map((m) => (
+            <tr key={m.id} className="hover:bg-slate-50">
+              <td className="px-3 py-1.5 text-slate-600">
+                <Link href={`/migrations/${m.id}`} className="hover:underline">
+                  <RelativeTime at={new Date(m.startedAt)} />
+                </Link>
+              </td>
+              <td className="px-3 py-1.5 font-medium">
+                <Link href={`/migrations/${m.id}`} className="text-accent-700 hover:underline">
+                  {m.vmName}
+                </Link>
+              </td>
+              <td className="px-3 py-1.5">
+                {m.sourceHost} → {m.destHost}
+              </td>
+              <td className="px-3 py-1.5 text-right tabular-nums">{m.memoryMiB} MiB</td>
+              <td className="px-3 py-1.5 text-right tabular-nums">{m.totalTimeMs === null ? "—" : `${(m.totalTimeMs / 1000).toFixed(2)} s`}</td>
+              <td className="px-3 py-1.5 text-right tabular-nums">{m.downtimeMs === null ? "—" : `${Math.round(m.downtimeMs)} ms`}</td>
+              <td className="px-3 py-1.5">
+                <Pill tone={TONE[m.status as keyof typeof TONE] ?? "neutral"}>{m.status}</Pill>
+                {m.status === "running" && <span className="ml-1 text-xs text-slate-500">{m.phase}</span>}
+              </td>
+              <td className="px-3 py-1.5">{m.startedBy}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
