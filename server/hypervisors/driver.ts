@@ -122,6 +122,13 @@ export interface HypervisorDriver {
   migrate(name: string, target: MigrationTarget, options?: MigrateOptions): Promise<MigrationHandle>;
   /** RARP / gratuitous ARP from the VM's current location so switches learn where it is. */
   announce(name: string): Promise<void>;
+  /**
+   * Ends a migration of `name` still running in the hypervisor that no handle of this process
+   * owns (one an earlier, dead server started): aborts it and waits, bounded, until the hypervisor
+   * has settled it either way. Resolves false when there was none. Optional: backends whose
+   * migrations die with the process that drove them have nothing to end.
+   */
+  abortStrayMigration?(name: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

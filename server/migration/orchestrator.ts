@@ -50,6 +50,8 @@ interface Running {
   handle: MigrationHandle | null;
   cancelRequested: boolean;
   committed: boolean;
+  /** The VM's port, once the reservation has bound it (inactive) at the destination. */
+  portId?: string;
   phase: PhaseName;
   phaseState: Map<PhaseName, { status: string; startedAt: number | null; endedAt: number | null; detail: string | null }>;
   progress: RemainingProgress;
@@ -189,7 +191,7 @@ export class Orchestrator {
   }
 
   private async run(r: Running, vmName: string, sourceHost: string, input: StartInput): Promise<void> {
-    const { db, drivers, controller } = this.deps;
+    const { db, drivers } = this.deps;
     const src = drivers.get(sourceHost)!;
     const dst = drivers.get(input.destHost)!;
     let incoming: IncomingReservation | null = null;
@@ -203,6 +205,7 @@ export class Orchestrator {
       const port = await db.port.findFirst({ where: { mac: def.mac } });
       const destRow = await db.host.findUniqueOrThrow({ where: { name: input.destHost } });
       if (port) {
+        r.portId = port.id;
         await db.portBinding.upsert({ where: { portId_hostId: { portId: port.id, hostId: destRow.id } }, create: { portId: port.id, hostId: destRow.id, status: "inactive" }, update: { status: "inactive" } });
       }
       await this.leave(r, "reservation", `incoming at ${incoming.uri}`);
@@ -226,21 +229,7 @@ export class Orchestrator {
 
       // 5. Commitment: the network follows the VM.
       await this.enter(r, "commitment");
-      let relocation = this.deps.relocate === false ? "relocation off: the network relearns on its own" : "no controller: the network relearns on its own";
-      const destNet = this.deps.hostNetwork(input.destHost);
-      if (controller && destNet && this.deps.relocate !== false) {
-        let vmOfport: number | undefined;
-        for (let i = 0; i < 40 && vmOfport === undefined; i++) {
-          vmOfport = await vmPort(destNet, def.mac).catch(() => undefined);
-          if (vmOfport === undefined) await new Promise((res) => setTimeout(res, 50));
-        }
-        if (vmOfport === undefined) throw new Error(`the VM's port did not appear on ${input.destHost}'s bridge`);
-        const hosts = (await db.host.findMany()).map((h) => this.deps.hostNetwork(h.name)).filter((h): h is HostNetworkInfo => h !== null);
-        const { routes, missing } = await routesToward(hosts, destNet, vmOfport);
-        const report = await controller.relocate({ mac: def.mac, ip: port?.fixedIp ?? undefined, routes, announce: { dpid: destNet.dpid, port: vmOfport } });
-        const failed = report.switches.filter((s) => s.error);
-        relocation = `relocated on ${report.switches.length - failed.length} switch(es) in ${report.elapsedMs} ms` + (failed.length || missing.length ? `; not on ${[...failed.map((f) => `${f.dpid} (${f.error})`), ...missing].join(", ")}` : "");
-      }
+      const relocation = await this.steer(input.destHost, def.mac, port?.fixedIp ?? undefined);
       await dst.announce(vmName).catch((e: Error) => this.log(`announce ${vmName}: ${e.message}`));
       if (port) {
         await db.portBinding.update({ where: { portId_hostId: { portId: port.id, hostId: destRow.id } }, data: { status: "active" } });
@@ -276,6 +265,26 @@ export class Orchestrator {
     }
   }
 
+  /** Commitment's network step: every switch sends the VM's MAC toward its port on `destHost`. */
+  private async steer(destHost: string, mac: string, ip: string | undefined): Promise<string> {
+    const { db, controller } = this.deps;
+    const destNet = this.deps.hostNetwork(destHost);
+    if (!controller || !destNet || this.deps.relocate === false) {
+      return this.deps.relocate === false ? "relocation off: the network relearns on its own" : "no controller: the network relearns on its own";
+    }
+    let vmOfport: number | undefined;
+    for (let i = 0; i < 40 && vmOfport === undefined; i++) {
+      vmOfport = await vmPort(destNet, mac).catch(() => undefined);
+      if (vmOfport === undefined) await new Promise((res) => setTimeout(res, 50));
+    }
+    if (vmOfport === undefined) throw new Error(`the VM's port did not appear on ${destHost}'s bridge`);
+    const hosts = (await db.host.findMany()).map((h) => this.deps.hostNetwork(h.name)).filter((h): h is HostNetworkInfo => h !== null);
+    const { routes, missing } = await routesToward(hosts, destNet, vmOfport);
+    const report = await controller.relocate({ mac, ip, routes, announce: { dpid: destNet.dpid, port: vmOfport } });
+    const failed = report.switches.filter((s) => s.error);
+    return `relocated on ${report.switches.length - failed.length} switch(es) in ${report.elapsedMs} ms` + (failed.length || missing.length ? `; not on ${[...failed.map((f) => `${f.dpid} (${f.error})`), ...missing].join(", ")}` : "");
+  }
+
   private async fail(r: Running, err: unknown, vmName: string, sourceHost: string, input: StartInput, incoming: IncomingReservation | null): Promise<void> {
     const { db, drivers } = this.deps;
     const cancelled = err instanceof HypervisorError && err.code === "MIGRATION_CANCELLED";
@@ -283,8 +292,9 @@ export class Orchestrator {
     if (!r.committed) {
       await incoming?.release().catch((e: Error) => this.log(`release of ${vmName}'s reservation: ${e.message}`));
       const destRow = await db.host.findUnique({ where: { name: input.destHost } });
-      const port = await db.port.findFirst({ where: { deviceId: r.vmId } });
-      if (port && destRow) await db.portBinding.deleteMany({ where: { portId: port.id, hostId: destRow.id, status: "inactive" } });
+      // The port the reservation bound (found by MAC there), not one guessed from the device id.
+      const portId = r.portId ?? (await db.port.findFirst({ where: { deviceId: r.vmId } }))?.id;
+      if (portId && destRow) await db.portBinding.deleteMany({ where: { portId, hostId: destRow.id, status: "inactive" } });
       const where = await drivers.get(sourceHost)?.getVm(vmName).catch(() => null);
       await db.vm.update({ where: { id: r.vmId }, data: { state: where?.state ?? "unknown" } });
       reason += where?.state === "running" ? ` — ${vmName} is still running on ${sourceHost}` : ` — ${vmName} is ${where?.state ?? "unreachable"} on ${sourceHost}`;
@@ -357,8 +367,10 @@ export class Orchestrator {
 
   /**
    * After a restart: a migration the database still calls running is settled from what the
-   * hypervisors show — running at the destination → completed; otherwise failed, with any
-   * paused copy at the destination removed so no orphan is left.
+   * hypervisors show. A job still running in them is aborted first (nobody watches it any more,
+   * and only a settled job tells where the VM stays). Running at the destination only →
+   * completed, the network and the registry follow it; otherwise failed, with any paused copy at
+   * the destination and the inactive binding removed so no orphan is left.
    */
   async reconcile(): Promise<number> {
     const { db, drivers } = this.deps;
@@ -366,15 +378,33 @@ export class Orchestrator {
     for (const m of stale) {
       const dst = drivers.get(m.destHost);
       const src = drivers.get(m.sourceHost);
+      const aborted = await src?.abortStrayMigration?.(m.vmName).catch((e: Error) => {
+        this.log(`migration ${m.id}: ${e.message}`);
+        return false;
+      });
       const atDest = await dst?.getVm(m.vmName).catch(() => null);
       const atSource = await src?.getVm(m.vmName).catch(() => null);
-      if (atDest?.state === "running" && atSource?.state !== "running") {
-        const destRow = await db.host.findUnique({ where: { name: m.destHost } });
-        await db.vm.update({ where: { id: m.vmId }, data: { hostId: destRow?.id, state: "running" } });
+      const destRow = await db.host.findUnique({ where: { name: m.destHost } });
+      const mac = atDest?.macs[0] ?? atSource?.macs[0];
+      const port = (mac ? await db.port.findFirst({ where: { mac } }) : null) ?? (await db.port.findFirst({ where: { deviceId: m.vmId } }));
+      if (atDest?.state === "running" && atSource?.state !== "running" && destRow) {
+        await db.vm.update({ where: { id: m.vmId }, data: { hostId: destRow.id, state: "running" } });
+        if (port) {
+          await db.portBinding.upsert({ where: { portId_hostId: { portId: port.id, hostId: destRow.id } }, create: { portId: port.id, hostId: destRow.id, status: "active" }, update: { status: "active" } });
+          await db.portBinding.deleteMany({ where: { portId: port.id, hostId: { not: destRow.id } } });
+        }
+        if (mac) {
+          const relocation = await this.steer(m.destHost, mac, port?.fixedIp ?? undefined).catch((e: Error) => `network not steered: ${e.message}`);
+          this.log(`migration ${m.id} of ${m.vmName}: ${relocation}`);
+        }
+        await dst!.announce(m.vmName).catch((e: Error) => this.log(`announce ${m.vmName}: ${e.message}`));
         await db.migration.update({ where: { id: m.id }, data: { status: "completed", finishedAt: new Date(), error: "settled after a server restart: the VM runs at the destination" } });
       } else {
-        if (atDest && atDest.state !== "running") await dst!.destroy(m.vmName).catch(() => {});
-        await db.migration.update({ where: { id: m.id }, data: { status: "failed", finishedAt: new Date(), error: `interrupted by a server restart; ${m.vmName} is ${atSource?.state ?? "unknown"} on ${m.sourceHost}` } });
+        if (atDest && atDest.state !== "running") await dst!.destroy(m.vmName).catch((e: Error) => this.log(`removal of ${m.vmName}'s copy on ${m.destHost}: ${e.message}`));
+        if (port && destRow) await db.portBinding.deleteMany({ where: { portId: port.id, hostId: destRow.id, status: "inactive" } });
+        const where = atSource?.state === "running" ? `${m.vmName} is still running on ${m.sourceHost}` : `${m.vmName} is ${atSource?.state ?? "unreachable"} on ${m.sourceHost}`;
+        const what = `interrupted by a server restart during ${m.phase}${aborted ? "; the hypervisor's migration job was aborted" : ""}`;
+        await db.migration.update({ where: { id: m.id }, data: { status: "failed", finishedAt: new Date(), error: `${what} — ${where}` } });
         await db.vm.update({ where: { id: m.vmId }, data: { state: atSource?.state ?? "unknown" } });
       }
       await db.migrationPhase.updateMany({ where: { migrationId: m.id, status: "active" }, data: { status: "failed", endedAt: new Date(), detail: "interrupted by a server restart" } });

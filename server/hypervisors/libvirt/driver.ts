@@ -428,6 +428,33 @@ export class LibvirtDriver implements HypervisorDriver {
     if (!/"return"/.test(out)) throw new Error(`${this.name}: announce-self on ${name} gave no return: ${out.slice(0, 300)}`);
   }
 
+  /**
+   * libvirt's peer-to-peer migration runs in the daemons, so it can outlive the server that
+   * started it. domjobabort works from any connection; a job past the point of no return ends on
+   * its own, hence the wait.
+   */
+  async abortStrayMigration(name: string, timeoutMs = 60_000): Promise<boolean> {
+    if (this.migrations.has(name)) return false;
+    const job = () =>
+      this.virsh(["domjobinfo", name, "--rawstats"], "domjobinfo", { readonly: true, domain: name, timeoutMs: 5_000 }).then(
+        (t) => parseDomJobInfo(t).type,
+        (err: unknown) => {
+          // The domain left this host (the migration completed): nothing runs here any more.
+          if (err instanceof HypervisorError && err.code === "UNKNOWN_VM") return "none" as const;
+          throw err;
+        },
+      );
+    const active = (t: string) => t === "bounded" || t === "unbounded";
+    if (!active(await job())) return false;
+    await this.virsh(["domjobabort", name], "domjobabort", { domain: name, timeoutMs: 10_000 }).catch(() => {});
+    const deadline = Date.now() + timeoutMs;
+    while (active(await job())) {
+      if (Date.now() > deadline) throw new Error(`${this.name}: the migration job of ${name} did not end within ${Math.round(timeoutMs / 1000)} s of an abort`);
+      await sleep(200);
+    }
+    return true;
+  }
+
   /** Aborts migrations this driver started (bounded) and forgets the connection. */
   async close(): Promise<void> {
     if (this.closed) return;
