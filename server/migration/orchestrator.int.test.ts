@@ -21,7 +21,8 @@ import { labHostNetwork } from "./lab-network";
 import { MigrationConflictError, Orchestrator, type MigrationEvent } from "./orchestrator";
 
 const unavailable = ovsUnavailableReason();
-const USER = { id: "u1", username: "tester" };
+// Filled in beforeAll with a real user row (audit events reference it).
+const USER = { id: "", username: "tester" };
 
 describe.skipIf(unavailable)("migration orchestrator on the lab", () => {
   const tag = `mo${process.pid % 1000}`;
@@ -70,6 +71,7 @@ describe.skipIf(unavailable)("migration orchestrator on the lab", () => {
     const url = `file:${path.join(dir, "ferry.db")}`;
     await deployMigrations(url);
     db = await openDb(url);
+    USER.id = (await db.user.create({ data: { username: USER.username, passwordHash: "unused", role: "admin" } })).id;
     await registerLab(db, lab.plan, (h) => lab.libvirtUriOf(h));
     await registerLabVms(db, lab.plan);
     await db.host.updateMany({ data: { status: "up" } });
