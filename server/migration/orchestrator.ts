@@ -10,6 +10,7 @@ import type { OpenFlowController } from "../../controller/controller";
 import { HypervisorError, type HypervisorDriver, type MigrateOptions, type MigrationHandle, type MigrationProgress, type IncomingReservation } from "../hypervisors/driver";
 import { PHASES, RemainingProgress, type MigrationStatus, type PhaseName, type PrecheckResult } from "./phases";
 import { routesToward, vmPort, type HostNetworkInfo } from "./network";
+import type { RelocationRoute } from "../../controller/apps/relocation";
 import { writeAudit } from "../auth/audit";
 
 export interface MigrationEvent {
@@ -38,6 +39,12 @@ export interface OrchestratorDeps {
 }
 
 export class MigrationConflictError extends Error {}
+
+interface RoutePlan {
+  routes: RelocationRoute[];
+  missing: string[];
+  announce: RelocationRoute;
+}
 export class PrecheckFailedError extends Error {
   constructor(readonly checks: PrecheckResult[]) {
     super(`pre-migration checks failed: ${checks.filter((c) => c.status === "fail").map((c) => c.reason).join("; ")}`);
@@ -215,26 +222,28 @@ export class Orchestrator {
       await this.enter(r, "pre-copy");
       await db.vm.update({ where: { id: r.vmId }, data: { state: "migrating" } });
       const handle = await src.migrate(vmName, { driver: dst, incoming }, input.options);
+      // Where the VM will be reachable from each switch is known as soon as its destination port
+      // exists (the paused incoming VM is plugged in already): work it out while pre-copy runs.
+      const routePlan = this.planRoutes(input.destHost, def.mac);
       r.handle = handle;
       handle.onProgress((p) => void this.sample(r, p));
       if (r.cancelRequested) await handle.cancel();
       const result = await handle.done;
       const doneAt = Date.now();
       r.committed = true;
+      // 5. Commitment first, bookkeeping after: every millisecond before the switches learn the
+      // new location is part of the gap clients see. The routes were worked out during pre-copy.
+      const relocation = await this.applyRoutes(await routePlan, def.mac, port?.fixedIp ?? undefined);
+      void dst.announce(vmName).catch((e: Error) => this.log(`announce ${vmName}: ${e.message}`));
+      const switchoverMs = Date.now() - doneAt;
       await this.leave(r, "pre-copy", result.passes !== undefined ? `${result.passes} passes` : null, doneAt - (result.downtimeMs ?? 0));
-
       // 4. Stop-and-copy: the pause the hypervisor measured, ending when the migration completed.
       await this.enter(r, "stop-and-copy", null, doneAt - (result.downtimeMs ?? 0));
       await this.leave(r, "stop-and-copy", result.downtimeMs !== undefined ? `downtime ${result.downtimeMs} ms` : "the hypervisor reported no downtime figure", doneAt);
-
-      // 5. Commitment: the network follows the VM.
-      await this.enter(r, "commitment");
-      const relocation = await this.steer(input.destHost, def.mac, port?.fixedIp ?? undefined);
-      await dst.announce(vmName).catch((e: Error) => this.log(`announce ${vmName}: ${e.message}`));
+      await this.enter(r, "commitment", null, doneAt);
       if (port) {
         await db.portBinding.update({ where: { portId_hostId: { portId: port.id, hostId: destRow.id } }, data: { status: "active" } });
       }
-      const switchoverMs = Date.now() - doneAt;
       await this.leave(r, "commitment", relocation);
 
       // 6. Activation
@@ -266,23 +275,41 @@ export class Orchestrator {
   }
 
   /** Commitment's network step: every switch sends the VM's MAC toward its port on `destHost`. */
-  private async steer(destHost: string, mac: string, ip: string | undefined): Promise<string> {
+  /** The routes the commitment will install, or why it will not (a string). Never rejects. */
+  private async planRoutes(destHost: string, mac: string): Promise<RoutePlan | string> {
     const { db, controller } = this.deps;
     const destNet = this.deps.hostNetwork(destHost);
-    if (!controller || !destNet || this.deps.relocate === false) {
-      return this.deps.relocate === false ? "relocation off: the network relearns on its own" : "no controller: the network relearns on its own";
+    if (this.deps.relocate === false) return "relocation off: the network relearns on its own";
+    if (!controller || !destNet) return "no controller: the network relearns on its own";
+    try {
+      let vmOfport: number | undefined;
+      const deadline = Date.now() + 30_000;
+      while (vmOfport === undefined && Date.now() < deadline) {
+        vmOfport = await vmPort(destNet, mac).catch(() => undefined);
+        if (vmOfport === undefined) await new Promise((res) => setTimeout(res, 100));
+      }
+      if (vmOfport === undefined) return `the VM's port did not appear on ${destHost}'s bridge: the network relearns on its own`;
+      const hosts = (await db.host.findMany()).map((h) => this.deps.hostNetwork(h.name)).filter((h): h is HostNetworkInfo => h !== null);
+      const { routes, missing } = await routesToward(hosts, destNet, vmOfport);
+      return { routes, missing, announce: { dpid: destNet.dpid, port: vmOfport } };
+    } catch (err) {
+      return `routes could not be worked out (${err instanceof Error ? err.message : String(err)}): the network relearns on its own`;
     }
-    let vmOfport: number | undefined;
-    for (let i = 0; i < 40 && vmOfport === undefined; i++) {
-      vmOfport = await vmPort(destNet, mac).catch(() => undefined);
-      if (vmOfport === undefined) await new Promise((res) => setTimeout(res, 50));
-    }
-    if (vmOfport === undefined) throw new Error(`the VM's port did not appear on ${destHost}'s bridge`);
-    const hosts = (await db.host.findMany()).map((h) => this.deps.hostNetwork(h.name)).filter((h): h is HostNetworkInfo => h !== null);
-    const { routes, missing } = await routesToward(hosts, destNet, vmOfport);
-    const report = await controller.relocate({ mac, ip, routes, announce: { dpid: destNet.dpid, port: vmOfport } });
+  }
+
+  private async applyRoutes(plan: RoutePlan | string, mac: string, ip: string | undefined): Promise<string> {
+    if (typeof plan === "string" || !this.deps.controller) return typeof plan === "string" ? plan : "no controller";
+    const report = await this.deps.controller.relocate({ mac, ip, routes: plan.routes, announce: plan.announce });
     const failed = report.switches.filter((s) => s.error);
-    return `relocated on ${report.switches.length - failed.length} switch(es) in ${report.elapsedMs} ms` + (failed.length || missing.length ? `; not on ${[...failed.map((f) => `${f.dpid} (${f.error})`), ...missing].join(", ")}` : "");
+    return (
+      `relocated on ${report.switches.length - failed.length} switch(es) in ${report.elapsedMs} ms` +
+      (failed.length || plan.missing.length ? `; not on ${[...failed.map((f) => `${f.dpid} (${f.error})`), ...plan.missing].join(", ")}` : "")
+    );
+  }
+
+  /** Steers the network to the VM's current host (used when settling after a restart). */
+  private async steer(destHost: string, mac: string, ip: string | undefined): Promise<string> {
+    return this.applyRoutes(await this.planRoutes(destHost, mac), mac, ip);
   }
 
   private async fail(r: Running, err: unknown, vmName: string, sourceHost: string, input: StartInput, incoming: IncomingReservation | null): Promise<void> {
