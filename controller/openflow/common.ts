@@ -1,7 +1,7 @@
 import { Reader, Writer } from './buf';
 import { OfpDecodeError, OfpEncodeError } from './errors';
 import { OFP_HEADER_SIZE, OFP_MAX_MESSAGE_LENGTH, writeHeader } from './header';
-import type { DecodedMessage, HelloElement } from './types';
+import type { DecodedMessage, HelloElement, MultipartReplyBody } from './types';
 
 /** OFPHET_VERSIONBITMAP, the only hello element defined by 1.3. */
 export const OFPHET_VERSIONBITMAP = 1;
@@ -127,4 +127,39 @@ export function dpidFromString(s: string): bigint {
 
 export function assertNoExtra(what: string, value: unknown): void {
   if (value !== undefined) throw new OfpEncodeError(`${what} cannot be encoded in this OpenFlow version`);
+}
+
+// ofp_desc and ofp_aggregate_stats_reply have the same layout in OpenFlow 1.0 and 1.3.
+const DESC_STR_LEN = 256;
+const SERIAL_NUM_LEN = 32;
+
+export function decodeDescBody(r: Reader): Extract<MultipartReplyBody, { kind: 'desc' }> {
+  const body = {
+    kind: 'desc' as const,
+    mfr_desc: r.str(DESC_STR_LEN),
+    hw_desc: r.str(DESC_STR_LEN),
+    sw_desc: r.str(DESC_STR_LEN),
+    serial_num: r.str(SERIAL_NUM_LEN),
+    dp_desc: r.str(DESC_STR_LEN),
+  };
+  expectEnd(r, 'desc reply');
+  return body;
+}
+
+export function encodeDescBody(w: Writer, b: Extract<MultipartReplyBody, { kind: 'desc' }>): void {
+  w.str(b.mfr_desc, DESC_STR_LEN).str(b.hw_desc, DESC_STR_LEN).str(b.sw_desc, DESC_STR_LEN);
+  w.str(b.serial_num, SERIAL_NUM_LEN).str(b.dp_desc, DESC_STR_LEN);
+}
+
+export function decodeAggregateBody(r: Reader): Extract<MultipartReplyBody, { kind: 'aggregate' }> {
+  const packet_count = r.u64();
+  const byte_count = r.u64();
+  const flow_count = r.u32();
+  r.skip(4);
+  expectEnd(r, 'aggregate reply');
+  return { kind: 'aggregate', packet_count, byte_count, flow_count };
+}
+
+export function encodeAggregateBody(w: Writer, b: Extract<MultipartReplyBody, { kind: 'aggregate' }>): void {
+  w.u64(b.packet_count).u64(b.byte_count).u32(b.flow_count).zeros(4);
 }

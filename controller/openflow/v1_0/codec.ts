@@ -1,5 +1,5 @@
 import { Reader, Writer } from '../buf';
-import { decodeFramed, decodeHelloElements, encodeHelloElements, dpidFromString, dpidToString, expectEnd, frame } from '../common';
+import { decodeAggregateBody, decodeDescBody, decodeFramed, decodeHelloElements, dpidFromString, dpidToString, encodeAggregateBody, encodeDescBody, encodeHelloElements, expectEnd, frame } from '../common';
 import { OfpDecodeError, OfpEncodeError } from '../errors';
 import { portFrom10, portTo10 } from '../ports';
 import {
@@ -127,26 +127,12 @@ function decodeStatsReply10(r: Reader): { flags: number; body: MultipartReplyBod
   const flags = r.u16();
   switch (type) {
     case C.OFPST_DESC: {
-      const body: MultipartReplyBody = {
-        kind: 'desc',
-        mfr_desc: r.str(C.DESC_STR_LEN),
-        hw_desc: r.str(C.DESC_STR_LEN),
-        sw_desc: r.str(C.DESC_STR_LEN),
-        serial_num: r.str(C.SERIAL_NUM_LEN),
-        dp_desc: r.str(C.DESC_STR_LEN),
-      };
-      expectEnd(r, 'desc reply');
-      return { flags, body };
+      return { flags, body: decodeDescBody(r) };
     }
     case C.OFPST_FLOW:
       return { flags, body: { kind: 'flow', flows: decodeFlowStats10(r) } };
     case C.OFPST_AGGREGATE: {
-      const packet_count = r.u64();
-      const byte_count = r.u64();
-      const flow_count = r.u32();
-      r.skip(4);
-      expectEnd(r, 'aggregate reply');
-      return { flags, body: { kind: 'aggregate', packet_count, byte_count, flow_count } };
+      return { flags, body: decodeAggregateBody(r) };
     }
     case C.OFPST_TABLE: {
       const tables: TableStats[] = [];
@@ -392,8 +378,7 @@ function encodeStatsReply10(w: Writer, flags: number, b: MultipartReplyBody): vo
   w.u16(t).u16(flags);
   switch (b.kind) {
     case 'desc':
-      w.str(b.mfr_desc, C.DESC_STR_LEN).str(b.hw_desc, C.DESC_STR_LEN).str(b.sw_desc, C.DESC_STR_LEN);
-      w.str(b.serial_num, C.SERIAL_NUM_LEN).str(b.dp_desc, C.DESC_STR_LEN);
+      encodeDescBody(w, b);
       return;
     case 'flow':
       for (const f of b.flows) {
@@ -408,7 +393,7 @@ function encodeStatsReply10(w: Writer, flags: number, b: MultipartReplyBody): vo
       }
       return;
     case 'aggregate':
-      w.u64(b.packet_count).u64(b.byte_count).u32(b.flow_count).zeros(4);
+      encodeAggregateBody(w, b);
       return;
     case 'table':
       for (const t of b.tables) {

@@ -1,5 +1,5 @@
 import { Reader, Writer } from '../buf';
-import { decodeFramed, decodeHelloElements, dpidFromString, dpidToString, encodeHelloElements, expectEnd, frame } from '../common';
+import { decodeAggregateBody, decodeDescBody, decodeFramed, decodeHelloElements, dpidFromString, dpidToString, encodeAggregateBody, encodeDescBody, encodeHelloElements, expectEnd, frame } from '../common';
 import { OfpDecodeError, OfpEncodeError } from '../errors';
 import {
   assertNever,
@@ -157,26 +157,12 @@ function decodeMultipartReply13(r: Reader): { flags: number; body: MultipartRepl
   r.skip(4);
   switch (type) {
     case C.OFPMP_DESC: {
-      const body: MultipartReplyBody = {
-        kind: 'desc',
-        mfr_desc: r.str(C.DESC_STR_LEN),
-        hw_desc: r.str(C.DESC_STR_LEN),
-        sw_desc: r.str(C.DESC_STR_LEN),
-        serial_num: r.str(C.SERIAL_NUM_LEN),
-        dp_desc: r.str(C.DESC_STR_LEN),
-      };
-      expectEnd(r, 'desc reply');
-      return { flags, body };
+      return { flags, body: decodeDescBody(r) };
     }
     case C.OFPMP_FLOW:
       return { flags, body: { kind: 'flow', flows: decodeFlowStats13(r) } };
     case C.OFPMP_AGGREGATE: {
-      const packet_count = r.u64();
-      const byte_count = r.u64();
-      const flow_count = r.u32();
-      r.skip(4);
-      expectEnd(r, 'aggregate reply');
-      return { flags, body: { kind: 'aggregate', packet_count, byte_count, flow_count } };
+      return { flags, body: decodeAggregateBody(r) };
     }
     case C.OFPMP_TABLE: {
       const tables: TableStats[] = [];
@@ -393,8 +379,7 @@ function encodeMultipartReply13(w: Writer, flags: number, b: MultipartReplyBody)
   switch (b.kind) {
     case 'desc':
       head(C.OFPMP_DESC);
-      w.str(b.mfr_desc, C.DESC_STR_LEN).str(b.hw_desc, C.DESC_STR_LEN).str(b.sw_desc, C.DESC_STR_LEN);
-      w.str(b.serial_num, C.SERIAL_NUM_LEN).str(b.dp_desc, C.DESC_STR_LEN);
+      encodeDescBody(w, b);
       return;
     case 'flow':
       head(C.OFPMP_FLOW);
@@ -410,7 +395,7 @@ function encodeMultipartReply13(w: Writer, flags: number, b: MultipartReplyBody)
       return;
     case 'aggregate':
       head(C.OFPMP_AGGREGATE);
-      w.u64(b.packet_count).u64(b.byte_count).u32(b.flow_count).zeros(4);
+      encodeAggregateBody(w, b);
       return;
     case 'table':
       head(C.OFPMP_TABLE);
