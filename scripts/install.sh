@@ -9,12 +9,14 @@ log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
 # OS packages: Open vSwitch (userspace datapath) and the network tools the lab and its tests use;
 # Chromium drives the browser tests; fonts render the dashboard without downloads; PostgreSQL's
 # server binaries let the tests prove the PostgreSQL path (a private instance); openssl makes
-# test certificates for the OpenFlow TLS listener.
+# test certificates for the OpenFlow TLS listener; redis-server backs the Socket.IO adapter when
+# several server instances run (the tests start a private one); tcpdump captures lab traffic for
+# the migration-gap benchmark's diagnosis.
 # QEMU runs the lab's guests, each lab host's own libvirtd manages them; cpio, gcc and libc6-dev
 # build the guest image's initramfs and its static memory-load helper.
 APT_PACKAGES=(openvswitch-switch iproute2 ethtool iputils-ping openssl qemu-system-x86 cpio gcc libc6-dev
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  chromium fonts-dejavu-core ca-certificates curl postgresql)
+  chromium fonts-dejavu-core ca-certificates curl postgresql redis-server tcpdump)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
