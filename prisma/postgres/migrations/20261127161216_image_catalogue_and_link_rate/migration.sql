@@ -1,0 +1,21 @@
+-- AlterTable
+ALTER TABLE "Migration" ADD COLUMN     "linkMbit" INTEGER;
+
+-- CreateTable
+CREATE TABLE "Image" (
+    "id" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "description" TEXT,
+    "kernel" TEXT NOT NULL,
+    "initrd" TEXT NOT NULL,
+    "cmdlineTemplate" TEXT NOT NULL,
+    "sizeBytes" BIGINT,
+    "source" TEXT NOT NULL DEFAULT 'file',
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "Image_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Image_name_key" ON "Image"("name");
