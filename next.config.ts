@@ -3,6 +3,8 @@ import path from "node:path";
 
 const config: NextConfig = {
   poweredByHeader: false,
+  // A second build directory lets two checkouts' worth of work build side by side (read at build and at start).
+  distDir: process.env.FERRY_NEXT_DIST_DIR || ".next",
   reactStrictMode: true,
   // The custom server (server/main.ts) owns /api/trpc and /socket.io; Next only renders pages.
   turbopack: { root: path.resolve(import.meta.dirname) },

@@ -7,7 +7,8 @@ import os from "node:os";
 import path from "node:path";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-export const E2E_NS_PREFIX = "ferry-e2e-";
+// Overridable so that two e2e runs on one machine keep their labs apart.
+export const E2E_NS_PREFIX = process.env.FERRY_E2E_NS_PREFIX || "ferry-e2e-";
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-e2e-"));
