@@ -82,9 +82,26 @@ export interface MigrationResult {
   passes?: number;
 }
 
+/**
+ * The two moments of the switch-over, as the hypervisors report them: the source paused for
+ * stop-and-copy, and the destination running the VM. Their difference is the pause the guest
+ * really lived through (QEMU's own downtime figure stops at the source's last byte).
+ */
+export interface SwitchoverEvent {
+  event: "source-paused" | "destination-running";
+  /** Date.now() when the event reached Ferry. */
+  at: number;
+}
+
 /** A running migration: progress events until it settles. */
 export interface MigrationHandle {
   onProgress(listener: (p: MigrationProgress) => void): void;
+  /**
+   * Switch-over events, each at most once, as soon as the backend reports them — before `done`,
+   * which waits for the hand-over's bookkeeping. "source-paused" only for the migration's own
+   * pause (not a forceComplete() suspend). A backend without such events reports nothing.
+   */
+  onSwitchover(listener: (e: SwitchoverEvent) => void): void;
   /** Resolves when the VM runs at the destination; rejects (typed) if the migration failed or was cancelled. */
   done: Promise<MigrationResult>;
   cancel(): Promise<void>;
@@ -102,6 +119,8 @@ export interface IncomingReservation {
 export interface MigrationTarget {
   driver: HypervisorDriver;
   incoming: IncomingReservation;
+  /** The VM as the caller read it a moment ago (spares the backend a re-read before it starts). */
+  vm?: VmInfo;
 }
 
 export interface HypervisorDriver {

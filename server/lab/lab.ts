@@ -239,6 +239,11 @@ export class Lab {
     }
   }
 
+  /** The inter-site rate limit in force (Mbit/s), null when the link is unlimited. */
+  wanRateMbit(): number | null {
+    return this.state.read()?.wanRateMbit ?? null;
+  }
+
   /** Limits the inter-site link (both directions) to `mbit`, or lifts the limit with null. */
   async setWanRate(mbit: number | null): Promise<void> {
     if (mbit !== null && !(mbit > 0 && mbit <= 100_000)) throw new Error("WAN rate must be between 0 and 100000 Mbit/s");

@@ -77,7 +77,10 @@ describe.skipIf(unavailable)("migration orchestrator on the lab", () => {
     await db.host.updateMany({ data: { status: "up" } });
     drivers = labDrivers(lab, defaultGuestDir());
     orch = new Orchestrator({ db, controller, drivers, hostNetwork: labHostNetwork(lab), publish: (e) => events.push(e) });
-    // Cross-site traffic first, so both switches have learned the VM where it is now.
+    // Both switches connected (the network pre-check needs them), then cross-site traffic, so
+    // both have learned the VM where it is now.
+    const readyBy = Date.now() + 60_000;
+    while (!lab.plan.hosts.every((h) => controller.switch(h.dpid)?.isReady) && Date.now() < readyBy) await new Promise((r) => setTimeout(r, 200));
     for (let i = 0; i < 3; i++) await http();
   }, 300_000);
 
@@ -106,6 +109,9 @@ describe.skipIf(unavailable)("migration orchestrator on the lab", () => {
     expect(m.samples.length).toBeGreaterThan(0);
     expect(m.hypervisorTotalMs).toBeGreaterThan(0);
     expect(m.switchoverMs).not.toBeNull();
+    // Ferry's own downtime, from libvirt's events: the source paused, then the VM ran at B.
+    expect(m.pauseMs).toBeGreaterThan(0);
+    expect(m.phases.find((p) => p.name === "stop-and-copy")!.detail).toMatch(/paused \d+ ms/);
     // Remaining-based progress never ran backwards.
     const progress = events.filter((e) => e.id === m.id).map((e) => e.progress);
     expect(progress.every((p, i) => i === 0 || p >= progress[i - 1]!)).toBe(true);

@@ -1,13 +1,24 @@
 // One persisted state machine per live migration, through the six phases:
 // pre-migration (checks) → reservation (paused VM at the destination, inactive port binding) →
-// pre-copy (samples stored and streamed) → stop-and-copy (the pause) → commitment (the controller
-// moves the VM's MAC on every switch, the binding is activated) → activation (registry updated).
+// pre-copy (samples stored and streamed) → stop-and-copy (the pause) → commitment (the binding is
+// activated) → activation (registry updated). The controller moves the VM's MAC on every switch
+// the moment the source pauses (the switch-over), so the network is ready when the VM resumes.
 // Any failure before commitment rolls back: the VM keeps running at the source, the reservation
-// and the destination binding are removed, flows are untouched.
+// and the destination binding are removed, and flows moved at the pause are steered back.
 import "server-only";
 import type { Db } from "../db";
 import type { OpenFlowController } from "../../controller/controller";
-import { HypervisorError, type HypervisorDriver, type MigrateOptions, type MigrationHandle, type MigrationProgress, type IncomingReservation } from "../hypervisors/driver";
+import {
+  HypervisorError,
+  type HypervisorDriver,
+  type IncomingReservation,
+  type MigrateOptions,
+  type MigrationHandle,
+  type MigrationProgress,
+  type SwitchoverEvent,
+  type VmDefinition,
+  type VmInfo,
+} from "../hypervisors/driver";
 import { PHASES, RemainingProgress, type MigrationStatus, type PhaseName, type PrecheckResult } from "./phases";
 import { routesToward, vmPort, type HostNetworkInfo } from "./network";
 import type { RelocationRoute } from "../../controller/apps/relocation";
@@ -36,6 +47,8 @@ export interface OrchestratorDeps {
    * MAC learning and the hypervisor's own announcements: the baseline the gap benchmark compares with.
    */
   relocate?: boolean;
+  /** The inter-site rate limit in force (Mbit/s; null = unlimited), stored with each migration. */
+  linkMbit?: () => number | null;
 }
 
 export class MigrationConflictError extends Error {}
@@ -59,6 +72,8 @@ interface Running {
   committed: boolean;
   /** The VM's port, once the reservation has bound it (inactive) at the destination. */
   portId?: string;
+  /** The network was steered toward the destination (to be steered back if the migration fails). */
+  relocated?: { mac: string; ip: string | undefined };
   phase: PhaseName;
   phaseState: Map<PhaseName, { status: string; startedAt: number | null; endedAt: number | null; detail: string | null }>;
   progress: RemainingProgress;
@@ -82,37 +97,42 @@ export class Orchestrator {
     this.log = deps.log ?? (() => {});
   }
 
-  /** Checks shown before the user confirms, and re-run when the migration starts. */
+  /** Checks shown to the user before they confirm, and re-run when the migration starts. */
   async precheck(vmName: string, destHost: string): Promise<PrecheckResult[]> {
+    return (await this.inspect(vmName, destHost)).checks;
+  }
+
+  /**
+   * The checks, with what they read from the hypervisors (the VM and its definition), which the
+   * reservation reuses rather than asking again a moment later. Independent queries run at once.
+   */
+  private async inspect(vmName: string, destHost: string): Promise<{ checks: PrecheckResult[]; info?: VmInfo; def?: VmDefinition }> {
     const { db, drivers, controller } = this.deps;
     const out: PrecheckResult[] = [];
-    const vm = await db.vm.findUnique({ where: { name: vmName }, include: { host: true } });
-    if (!vm || !vm.host) return [{ name: "vm", status: "fail", reason: `no VM "${vmName}" with a known host` }];
+    const [vm, dest] = await Promise.all([db.vm.findUnique({ where: { name: vmName }, include: { host: true } }), db.host.findUnique({ where: { name: destHost } })]);
+    if (!vm || !vm.host) return { checks: [{ name: "vm", status: "fail", reason: `no VM "${vmName}" with a known host` }] };
     const src = drivers.get(vm.host.name);
     const dst = drivers.get(destHost);
-    const dest = await db.host.findUnique({ where: { name: destHost } });
+    const elsewhere = src && dst && dest && dest.id !== vm.host.id;
+    const [info, def, facts] = await Promise.all([
+      src ? src.getVm(vmName).catch((e: Error) => e) : undefined,
+      elsewhere ? src.definition(vmName).catch(() => null) : undefined,
+      elsewhere ? dst.facts().catch((e: Error) => e) : undefined,
+    ]);
 
     if (!src) out.push({ name: "source", status: "fail", reason: `no driver for the source host ${vm.host.name}` });
-    else {
-      const info = await src.getVm(vmName).catch((e: Error) => e);
-      if (info instanceof Error) out.push({ name: "vm-running", status: "fail", reason: `cannot read ${vmName} on ${vm.host.name}: ${info.message}` });
-      else out.push(info.state === "running" ? { name: "vm-running", status: "pass", reason: `${vmName} is running on ${vm.host.name}` } : { name: "vm-running", status: "fail", reason: `${vmName} is ${info.state}, not running` });
-    }
+    else if (info instanceof Error) out.push({ name: "vm-running", status: "fail", reason: `cannot read ${vmName} on ${vm.host.name}: ${info.message}` });
+    else if (info) out.push(info.state === "running" ? { name: "vm-running", status: "pass", reason: `${vmName} is running on ${vm.host.name}` } : { name: "vm-running", status: "fail", reason: `${vmName} is ${info.state}, not running` });
     if (!dest || !dst) out.push({ name: "destination", status: "fail", reason: `unknown destination host "${destHost}"` });
     else if (dest.id === vm.host.id) out.push({ name: "destination", status: "fail", reason: `${destHost} is the host ${vmName} already runs on` });
     else if (dest.status !== "up") out.push({ name: "destination", status: "fail", reason: `${destHost} is ${dest.status}` });
     else out.push({ name: "destination", status: "pass", reason: `${destHost} is up` });
 
-    if (src && dst && dest && dest.id !== vm.host.id) {
-      const facts = await dst.facts().catch((e: Error) => e);
-      if (facts instanceof Error) out.push({ name: "memory", status: "fail", reason: `${destHost} did not answer: ${facts.message}` });
+    if (elsewhere) {
+      if (facts instanceof Error || !facts) out.push({ name: "memory", status: "fail", reason: `${destHost} did not answer: ${facts instanceof Error ? facts.message : "no facts"}` });
       else {
-        out.push(
-          facts.memoryFreeMiB >= vm.memoryMiB
-            ? { name: "memory", status: "pass", reason: `${destHost} has ${facts.memoryFreeMiB} MiB free, ${vmName} needs ${vm.memoryMiB} MiB` }
-            : { name: "memory", status: "fail", reason: `${destHost} has ${facts.memoryFreeMiB} MiB free, ${vmName} needs ${vm.memoryMiB} MiB` },
-        );
-        const def = await src.definition(vmName).catch(() => null);
+        const need = `${destHost} has ${facts.memoryFreeMiB} MiB free, ${vmName} needs ${vm.memoryMiB} MiB`;
+        out.push(facts.memoryFreeMiB >= vm.memoryMiB ? { name: "memory", status: "pass", reason: need } : { name: "memory", status: "fail", reason: need });
         const paths = def ? [def.kernel, def.initrd].filter(Boolean) : [];
         const unshared = facts.storagePaths.length ? paths.filter((p) => !facts.storagePaths.some((s) => p.startsWith(s.endsWith("/") ? s : s + "/"))) : [];
         out.push(unshared.length ? { name: "storage", status: "fail", reason: `${destHost} does not see ${unshared.join(", ")}` } : { name: "storage", status: "pass", reason: "the VM's files are on storage both hosts share" });
@@ -125,7 +145,7 @@ export class Orchestrator {
     }
     const busy = this.busyVms.has(vm.id);
     out.push(busy ? { name: "exclusive", status: "fail", reason: `${vmName} is already migrating` } : { name: "exclusive", status: "pass", reason: "no other migration of this VM" });
-    return out;
+    return { checks: out, info: info instanceof Error ? undefined : info, def: def ?? undefined };
   }
 
   /** Starts a migration and returns its id at once; it runs in the background. */
@@ -137,7 +157,8 @@ export class Orchestrator {
     this.busyVms.add(vm.id);
     let started = false;
     try {
-      const checks = (await this.precheck(input.vmName, input.destHost)).filter((c) => c.name !== "exclusive");
+      const inspected = await this.inspect(input.vmName, input.destHost);
+      const checks = inspected.checks.filter((c) => c.name !== "exclusive");
       if (checks.some((c) => c.status === "fail")) throw new PrecheckFailedError(checks);
       const row = await this.deps.db.migration.create({
         data: {
@@ -150,6 +171,7 @@ export class Orchestrator {
           phase: "pre-migration",
           options: JSON.stringify(input.options ?? {}),
           startedBy: input.user.username,
+          linkMbit: this.deps.linkMbit?.() ?? null,
           phases: { create: PHASES.map((name) => ({ name, status: "pending" })) },
         },
       });
@@ -167,7 +189,7 @@ export class Orchestrator {
       this.running.set(row.id, r);
       await this.enter(r, "pre-migration", checks.map((c) => `${c.status}: ${c.reason}`).join("\n"));
       await this.leave(r, "pre-migration");
-      r.done = this.run(r, vm.name, vm.host!.name, input).finally(() => {
+      r.done = this.run(r, vm.name, vm.host!.name, input, inspected).finally(() => {
         this.running.delete(r.id);
         this.busyVms.delete(vm.id);
       });
@@ -197,20 +219,22 @@ export class Orchestrator {
     await r.handle.forceComplete();
   }
 
-  private async run(r: Running, vmName: string, sourceHost: string, input: StartInput): Promise<void> {
+  private async run(r: Running, vmName: string, sourceHost: string, input: StartInput, known: { info?: VmInfo; def?: VmDefinition }): Promise<void> {
     const { db, drivers } = this.deps;
     const src = drivers.get(sourceHost)!;
     const dst = drivers.get(input.destHost)!;
     let incoming: IncomingReservation | null = null;
     const startedAt = Date.now();
     try {
-      // 2. Reservation
+      // 2. Reservation (with the VM and its definition as the pre-checks read them a moment ago)
       await this.enter(r, "reservation");
-      const info = await src.getVm(vmName);
-      const def = await src.definition(vmName);
-      incoming = await dst.prepareIncoming(info, def);
-      const port = await db.port.findFirst({ where: { mac: def.mac } });
-      const destRow = await db.host.findUniqueOrThrow({ where: { name: input.destHost } });
+      const [info, def] = await Promise.all([known.info ?? src.getVm(vmName), known.def ?? src.definition(vmName)]);
+      const [reservation, port, destRow] = await Promise.all([
+        dst.prepareIncoming(info, def),
+        db.port.findFirst({ where: { mac: def.mac } }),
+        db.host.findUniqueOrThrow({ where: { name: input.destHost } }),
+      ]);
+      incoming = reservation;
       if (port) {
         r.portId = port.id;
         await db.portBinding.upsert({ where: { portId_hostId: { portId: port.id, hostId: destRow.id } }, create: { portId: port.id, hostId: destRow.id, status: "inactive" }, update: { status: "inactive" } });
@@ -221,37 +245,68 @@ export class Orchestrator {
       // 3. Pre-copy
       await this.enter(r, "pre-copy");
       await db.vm.update({ where: { id: r.vmId }, data: { state: "migrating" } });
-      const handle = await src.migrate(vmName, { driver: dst, incoming }, input.options);
+      const handle = await src.migrate(vmName, { driver: dst, incoming, vm: info }, input.options);
       // Where the VM will be reachable from each switch is known as soon as its destination port
       // exists (the paused incoming VM is plugged in already): work it out while pre-copy runs.
       const routePlan = this.planRoutes(input.destHost, def.mac);
       r.handle = handle;
       handle.onProgress((p) => void this.sample(r, p));
+
+      // The network moves the moment the source pauses for stop-and-copy: from then on the VM
+      // answers from nowhere until it runs at the destination, and frames sent to it meanwhile wait
+      // in the destination's tap queue instead of being lost at the source. Without switch-over
+      // events it moves when the hypervisor reports completion.
+      const switchover = new Map<SwitchoverEvent["event"], number>();
+      let relocation: Promise<string> | null = null;
+      let relocatedAt = 0;
+      const relocate = () =>
+        (relocation ??= routePlan.then(async (plan) => {
+          const ip = port?.fixedIp ?? undefined;
+          if (typeof plan !== "string") r.relocated = { mac: def.mac, ip };
+          const text = await this.applyRoutes(plan, def.mac, ip);
+          relocatedAt = Date.now();
+          return text;
+        }));
+      handle.onSwitchover((e) => {
+        switchover.set(e.event, e.at);
+        if (!r.cancelRequested) void relocate();
+      });
       if (r.cancelRequested) await handle.cancel();
       const result = await handle.done;
       const doneAt = Date.now();
       r.committed = true;
-      // 5. Commitment first, bookkeeping after: every millisecond before the switches learn the
-      // new location is part of the gap clients see. The routes were worked out during pre-copy.
-      const relocation = await this.applyRoutes(await routePlan, def.mac, port?.fixedIp ?? undefined);
+      const relocationText = await relocate();
       void dst.announce(vmName).catch((e: Error) => this.log(`announce ${vmName}: ${e.message}`));
-      const switchoverMs = Date.now() - doneAt;
-      await this.leave(r, "pre-copy", result.passes !== undefined ? `${result.passes} passes` : null, doneAt - (result.downtimeMs ?? 0));
-      // 4. Stop-and-copy: the pause the hypervisor measured, ending when the migration completed.
-      await this.enter(r, "stop-and-copy", null, doneAt - (result.downtimeMs ?? 0));
-      await this.leave(r, "stop-and-copy", result.downtimeMs !== undefined ? `downtime ${result.downtimeMs} ms` : "the hypervisor reported no downtime figure", doneAt);
-      await this.enter(r, "commitment", null, doneAt);
+
+      // 4./5. The pause and the commitment, timed from the hypervisors' events where there are
+      // some (Ferry's own downtime), else from the reported downtime before completion.
+      const pausedAt = switchover.get("source-paused") ?? doneAt - (result.downtimeMs ?? 0);
+      const runningAt = switchover.get("destination-running");
+      const resumedAt = Math.min(runningAt ?? doneAt, doneAt);
+      const pauseMs = switchover.has("source-paused") && runningAt !== undefined ? runningAt - pausedAt : null;
+      const switchoverMs = Math.max(0, relocatedAt - pausedAt);
+      await this.leave(r, "pre-copy", result.passes !== undefined ? `${result.passes} passes` : null, pausedAt);
+      await this.enter(r, "stop-and-copy", null, pausedAt);
+      const pauseText = [result.downtimeMs !== undefined ? `downtime ${result.downtimeMs} ms (hypervisor)` : "the hypervisor reported no downtime figure", pauseMs !== null ? `paused ${pauseMs} ms (source pause → destination running)` : null]
+        .filter(Boolean)
+        .join("; ");
+      await this.leave(r, "stop-and-copy", pauseText, resumedAt);
+      await this.enter(r, "commitment", null, resumedAt);
       if (port) {
         await db.portBinding.update({ where: { portId_hostId: { portId: port.id, hostId: destRow.id } }, data: { status: "active" } });
       }
-      await this.leave(r, "commitment", relocation);
+      await this.leave(r, "commitment", relocationText);
 
-      // 6. Activation
+      // 6. Activation: the hypervisor saw the VM run at the destination; ask only if it did not say.
       await this.enter(r, "activation");
-      const now = await dst.getVm(vmName);
-      if (now.state !== "running") throw new Error(`${vmName} is ${now.state} on ${input.destHost} after the migration`);
-      await db.vm.update({ where: { id: r.vmId }, data: { hostId: destRow.id, state: "running" } });
-      if (port) await db.portBinding.deleteMany({ where: { portId: port.id, hostId: { not: destRow.id } } });
+      if (runningAt === undefined) {
+        const now = await dst.getVm(vmName);
+        if (now.state !== "running") throw new Error(`${vmName} is ${now.state} on ${input.destHost} after the migration`);
+      }
+      await Promise.all([
+        db.vm.update({ where: { id: r.vmId }, data: { hostId: destRow.id, state: "running" } }),
+        port ? db.portBinding.deleteMany({ where: { portId: port.id, hostId: { not: destRow.id } } }) : null,
+      ]);
       await this.leave(r, "activation", `${vmName} runs on ${input.destHost}`);
       r.progress.complete();
       await db.migration.update({
@@ -260,6 +315,7 @@ export class Orchestrator {
           status: "completed",
           finishedAt: new Date(),
           downtimeMs: result.downtimeMs ?? null,
+          pauseMs,
           switchoverMs,
           totalTimeMs: Date.now() - startedAt,
           hypervisorTotalMs: result.totalTimeMs,
@@ -323,6 +379,11 @@ export class Orchestrator {
       const portId = r.portId ?? (await db.port.findFirst({ where: { deviceId: r.vmId } }))?.id;
       if (portId && destRow) await db.portBinding.deleteMany({ where: { portId, hostId: destRow.id, status: "inactive" } });
       const where = await drivers.get(sourceHost)?.getVm(vmName).catch(() => null);
+      // The network went toward the destination at the pause: bring it back to where the VM stays.
+      if (r.relocated && where?.state === "running") {
+        const back = await this.steer(sourceHost, r.relocated.mac, r.relocated.ip).catch((e: Error) => `not steered back: ${e.message}`);
+        this.log(`migration ${r.id}: network steered back to ${sourceHost}: ${back}`);
+      }
       await db.vm.update({ where: { id: r.vmId }, data: { state: where?.state ?? "unknown" } });
       reason += where?.state === "running" ? ` — ${vmName} is still running on ${sourceHost}` : ` — ${vmName} is ${where?.state ?? "unreachable"} on ${sourceHost}`;
     }

@@ -15,6 +15,7 @@ import {
   type MigrationProgress,
   type MigrationResult,
   type MigrationTarget,
+  type SwitchoverEvent,
   type VmDefinition,
   type VmInfo,
   type VmState,
@@ -37,6 +38,7 @@ import {
   type DomainXmlInfo,
   type JobInfo,
 } from "./parse";
+import { LifecycleWatcher, type LifecycleEvent } from "./events";
 import { cleanStderr, DEFAULT_TIMEOUT_MS, isNotFound, runVirsh, toHypervisorError, virshArgs, virshEnv, VirshFailure } from "./virsh";
 
 export interface LibvirtDriverOptions {
@@ -73,6 +75,8 @@ const SPLIT = "@@FERRY-SPLIT@@";
 // Names safe to embed in a multi-command virsh string without quoting.
 const BATCH_SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,200}$/;
 const MAX_STDERR = 16 * 1024;
+/** How old the node/domain snapshot a reservation trusts may be (the pre-checks' read). */
+const RESERVATION_SNAPSHOT_MS = 3_000;
 
 // Drivers of this process by host name: lets a destination compare itself with the source
 // host named in VmInfo.host before anything is sent.
@@ -89,6 +93,7 @@ export class LibvirtDriver implements HypervisorDriver {
   private readonly pollIntervalMs: number;
   private readonly migrationTimeoutMs: number;
   private identity?: HostIdentity;
+  private recent?: { at: number; value: { nodeText: string; vms: VmInfo[] } };
   private readonly reservations = new Map<string, Reservation>();
   private readonly migrations = new Map<string, { cancel(): Promise<void> }>();
   /** Serialises reservation checks so two of them cannot both spend the same free memory. */
@@ -152,7 +157,29 @@ export class LibvirtDriver implements HypervisorDriver {
   // ---- host and inventory -----------------------------------------------------------------
 
   async facts(): Promise<HostFacts> {
-    const [nodeText, id, vms] = await Promise.all([this.virsh(["nodeinfo"], "virsh nodeinfo", { readonly: true }), this.hostIdentity(), this.inventory()]);
+    const [{ nodeText, vms }, id] = await Promise.all([this.snapshot(0), this.hostIdentity()]);
+    return this.factsFrom(nodeText, vms, id);
+  }
+
+  /**
+   * The node and its domains as read at most `maxAgeMs` ago. The reservation reuses what the
+   * pre-checks read a moment before instead of spending more virsh processes on the critical
+   * path; anything this driver changes drops the snapshot.
+   */
+  private async snapshot(maxAgeMs: number): Promise<{ nodeText: string; vms: VmInfo[] }> {
+    const s = this.recent;
+    if (s && Date.now() - s.at <= maxAgeMs) return s.value;
+    const at = Date.now();
+    const value = await Promise.all([this.virsh(["nodeinfo"], "virsh nodeinfo", { readonly: true }), this.inventory()]).then(([nodeText, vms]) => ({ nodeText, vms }));
+    this.recent = { at, value };
+    return value;
+  }
+
+  private forgetSnapshot(): void {
+    this.recent = undefined;
+  }
+
+  private factsFrom(nodeText: string, vms: VmInfo[], id: HostIdentity): HostFacts {
     const node = parseNodeInfo(nodeText);
     const totalMiB = Math.floor(node.memoryKiB / 1024);
     return {
@@ -250,11 +277,20 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   async getVm(name: string): Promise<VmInfo> {
-    const [info, ifaces, xml] = await Promise.all([
-      this.virsh(["dominfo", name], "virsh dominfo", { readonly: true, domain: name }),
-      this.virsh(["domiflist", name], "virsh domiflist", { readonly: true, domain: name }),
-      this.virsh(["dumpxml", name], "virsh dumpxml", { readonly: true, domain: name }),
-    ]);
+    let info: string, ifaces: string, xml: string;
+    if (BATCH_SAFE_NAME.test(name)) {
+      // One virsh process for the three reads: each process costs a connection to the daemon.
+      const out = await this.virsh([`dominfo ${name} ; echo ${SPLIT} ; domiflist ${name} ; echo ${SPLIT} ; dumpxml ${name}`], "virsh dominfo", { readonly: true, domain: name, failOnStderr: true });
+      const parts = out.split(SPLIT);
+      if (parts.length !== 3) throw new Error(`${this.name}: unexpected virsh output for ${name}: ${out.slice(0, 200)}`);
+      [info, ifaces, xml] = parts as [string, string, string];
+    } else {
+      [info, ifaces, xml] = await Promise.all([
+        this.virsh(["dominfo", name], "virsh dominfo", { readonly: true, domain: name }),
+        this.virsh(["domiflist", name], "virsh domiflist", { readonly: true, domain: name }),
+        this.virsh(["dumpxml", name], "virsh dumpxml", { readonly: true, domain: name }),
+      ]);
+    }
     const di = parseDomInfo(info);
     const x = parseDomainXml(xml);
     const macs = parseDomIfList(ifaces).map((i) => i.mac);
@@ -266,6 +302,7 @@ export class LibvirtDriver implements HypervisorDriver {
   // ---- lifecycle ----------------------------------------------------------------------------
 
   async define(def: VmDefinition): Promise<VmInfo> {
+    this.forgetSnapshot();
     const id = await this.hostIdentity();
     if (this.family(id.kind) === "xen") {
       throw new HypervisorError("UNSUPPORTED", `${this.name}: Ferry builds QEMU domain XML only; define Xen guests with their own XML`);
@@ -299,11 +336,13 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   async start(name: string): Promise<void> {
+    this.forgetSnapshot();
     await this.virsh(["start", name], "virsh start", { domain: name });
   }
 
   /** ACPI power-off, then waits (bounded) for the guest to stop; throws if it did not. */
   async shutdown(name: string): Promise<void> {
+    this.forgetSnapshot();
     await this.virsh(["shutdown", name], "virsh shutdown", { domain: name });
     const deadline = Date.now() + this.shutdownTimeoutMs;
     let state = "";
@@ -316,10 +355,12 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   async destroy(name: string): Promise<void> {
+    this.forgetSnapshot();
     await this.virsh(["destroy", name], "virsh destroy", { domain: name });
   }
 
   async undefine(name: string): Promise<void> {
+    this.forgetSnapshot();
     await this.virsh(["undefine", name], "virsh undefine", { domain: name });
   }
 
@@ -337,14 +378,19 @@ export class LibvirtDriver implements HypervisorDriver {
 
   private async reserve(vm: VmInfo, def: VmDefinition): Promise<IncomingReservation> {
     const source = drivers.get(vm.host);
-    const [facts, sourceKind] = await Promise.all([this.facts(), source && source !== this ? source.hostIdentity().then((i) => i.kind) : undefined]);
+    const [{ nodeText, vms }, id, sourceKind] = await Promise.all([
+      this.snapshot(RESERVATION_SNAPSHOT_MS),
+      this.hostIdentity(),
+      source && source !== this ? source.hostIdentity().then((i) => i.kind) : undefined,
+    ]);
+    const facts = this.factsFrom(nodeText, vms, id);
     if (vm.host === this.name) throw new HypervisorError("SAME_HOST", `${vm.name} already lives on ${this.name}`);
     if (sourceKind !== undefined && this.family(sourceKind) !== this.family(facts.hypervisor)) {
       throw new HypervisorError("INCOMPATIBLE_HYPERVISOR", `${vm.name} runs on ${vm.host} (${sourceKind}); ${this.name} is ${facts.hypervisor}`);
     }
     if (this.reservations.has(vm.name)) throw new HypervisorError("MIGRATION_FAILED", `${this.name} already holds a reservation for ${vm.name}`);
 
-    const existing = (await this.inventory()).find((v) => v.name === vm.name);
+    const existing = vms.find((v) => v.name === vm.name);
     if (existing && (existing.state === "running" || existing.state === "paused" || existing.state === "migrating")) {
       if (existing.uuid === vm.uuid) throw new HypervisorError("SAME_HOST", `${vm.name} already runs on ${this.name}`);
       throw new HypervisorError("MIGRATION_FAILED", `${this.name} already runs another domain named ${vm.name} (uuid ${existing.uuid})`);
@@ -385,7 +431,8 @@ export class LibvirtDriver implements HypervisorDriver {
     }
     if (dest === this || dest.uri === this.uri) throw new HypervisorError("SAME_HOST", `${name}: source and destination are both ${this.name}`);
     if (this.migrations.has(name)) throw new HypervisorError("MIGRATION_FAILED", `${name} is already migrating from ${this.name}`);
-    const [vm, src, dst] = await Promise.all([this.getVm(name), this.hostIdentity(), dest.hostIdentity()]);
+    // A VM the caller read a moment ago need not be read again (three virsh calls on the critical path).
+    const [vm, src, dst] = await Promise.all([target.vm && target.vm.name === name ? target.vm : this.getVm(name), this.hostIdentity(), dest.hostIdentity()]);
     if (src.hostUuid && src.hostUuid === dst.hostUuid) {
       throw new HypervisorError("SAME_HOST", `${this.name} and ${dest.name} are the same libvirt host (host UUID ${src.hostUuid})`);
     }
@@ -398,10 +445,13 @@ export class LibvirtDriver implements HypervisorDriver {
     const plan = buildMigrationPlan(this.family(src.kind), name, target.incoming.uri, options);
     const migration = new LibvirtMigration(this, dest, name, plan, target.incoming, this.pollIntervalMs, this.migrationTimeoutMs, this.timeoutMs);
     this.migrations.set(name, migration);
-    migration.handle.done.then(
-      () => this.migrations.delete(name),
-      () => this.migrations.delete(name),
-    );
+    const settle = () => {
+      this.migrations.delete(name);
+      // The domain moved (or its job ended): what both hosts hold changed.
+      this.forgetSnapshot();
+      dest.forgetSnapshot();
+    };
+    migration.handle.done.then(settle, settle);
     try {
       await migration.begin();
     } catch (err) {
@@ -469,6 +519,11 @@ export class LibvirtDriver implements HypervisorDriver {
 class LibvirtMigration {
   readonly handle: MigrationHandle;
   private readonly listeners: ((p: MigrationProgress) => void)[] = [];
+  private readonly switchoverListeners: ((e: SwitchoverEvent) => void)[] = [];
+  private readonly switchovers = new Map<SwitchoverEvent["event"], SwitchoverEvent>();
+  private watchers: LifecycleWatcher[] = [];
+  /** The destination's completed-job statistics, asked for as soon as the VM runs there. */
+  private earlyStats?: Promise<string>;
   private child?: ChildProcess;
   private stderr = "";
   private settled = false;
@@ -503,6 +558,11 @@ class LibvirtMigration {
     this.done.catch(() => {});
     this.handle = {
       onProgress: (l) => void this.listeners.push(l),
+      onSwitchover: (l) => {
+        this.switchoverListeners.push(l);
+        // Late listeners still learn what already happened.
+        for (const e of this.switchovers.values()) l(e);
+      },
       done: this.done,
       cancel: () => this.cancel(),
       forceComplete: () => this.forceComplete(),
@@ -520,7 +580,54 @@ class LibvirtMigration {
     }
   }
 
+  private switchover(event: SwitchoverEvent["event"], at: number): void {
+    if (this.switchovers.has(event) || this.settled) return;
+    const e = { event, at };
+    this.switchovers.set(event, e);
+    for (const l of this.switchoverListeners) {
+      try {
+        l(e);
+      } catch {
+        // A listener's bug must not stop the migration's bookkeeping.
+      }
+    }
+  }
+
+  private onLifecycle(side: "source" | "dest", e: LifecycleEvent): void {
+    if (e.domain !== this.name) return;
+    if (side === "source" && e.event === "Suspended" && e.detail === "Migrated") this.switchover("source-paused", e.at);
+    if (side === "dest" && e.event === "Resumed") {
+      this.switchover("destination-running", e.at);
+      // The destination's job is complete once the VM runs there; read its figures while the
+      // source still confirms, so done() does not wait for them afterwards.
+      if (this.plan.detailedProgress && !this.earlyStats) {
+        this.earlyStats = this.dest
+          .runOn(["domjobinfo", this.name, "--completed", "--keep-completed", "--rawstats"], "domjobinfo --completed", { timeoutMs: this.commandTimeoutMs })
+          .catch(() => "");
+      }
+    }
+  }
+
+  private stopWatchers(): void {
+    for (const w of this.watchers) w.stop();
+    this.watchers = [];
+  }
+
   async begin(): Promise<void> {
+    const watchFor = Math.ceil(this.migrationTimeoutMs / 1000) + 60;
+    this.watchers = [
+      new LifecycleWatcher(this.source.uri, (e) => this.onLifecycle("source", e), watchFor),
+      new LifecycleWatcher(this.dest.uri, (e) => this.onLifecycle("dest", e), watchFor),
+    ];
+    try {
+      await this.prepare();
+    } catch (err) {
+      this.stopWatchers();
+      throw err;
+    }
+  }
+
+  private async prepare(): Promise<void> {
     if (this.plan.before.length) {
       // Remember what we change so a migration that leaves the VM here leaves it as it was.
       const speed = (await this.source.runOn(["migrate-getspeed", this.name], "migrate-getspeed", { domain: this.name })).trim();
@@ -593,6 +700,7 @@ class LibvirtMigration {
     this.settled = true;
     clearTimeout(this.poller);
     clearTimeout(this.deadline);
+    this.stopWatchers();
     const wallMs = Date.now() - this.startedAt;
     try {
       if (code === 0) {
@@ -626,10 +734,11 @@ class LibvirtMigration {
   private async completedStats(wallMs: number): Promise<MigrationResult> {
     let job: JobInfo | undefined;
     if (this.plan.detailedProgress) {
-      const text = await this.dest
-        .runOn(["domjobinfo", this.name, "--completed", "--keep-completed", "--rawstats"], "domjobinfo --completed", { timeoutMs: this.commandTimeoutMs })
-        .catch(() => "");
-      const parsed = parseDomJobInfo(text);
+      const read = () =>
+        this.dest.runOn(["domjobinfo", this.name, "--completed", "--keep-completed", "--rawstats"], "domjobinfo --completed", { timeoutMs: this.commandTimeoutMs }).catch(() => "");
+      let parsed = parseDomJobInfo(this.earlyStats ? await this.earlyStats : await read());
+      // Asked for too early (the destination had not closed its job yet): ask again.
+      if (parsed.type !== "completed" && this.earlyStats) parsed = parseDomJobInfo(await read());
       if (parsed.type === "completed") job = parsed;
     }
     const last = this.last;

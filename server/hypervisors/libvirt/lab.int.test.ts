@@ -12,7 +12,7 @@ import { DEFAULT_TOPOLOGY } from "../../lab/topology";
 import { listNamespaces, nsRun } from "../../lab/sh";
 import { ensureGuestImage, guestCmdline, waitForGuestReady, type GuestStatus } from "../../lab/guest/image";
 import { libvirtTcpUri, virsh } from "../../lab/libvirt-host";
-import { HypervisorError, type MigrationProgress, type VmDefinition } from "../driver";
+import { HypervisorError, type MigrationProgress, type SwitchoverEvent, type VmDefinition } from "../driver";
 import { LibvirtDriver } from "./driver";
 
 const unavailable = ovsUnavailableReason();
@@ -105,9 +105,18 @@ describe.skipIf(unavailable)("libvirt driver on the two-site lab", () => {
     // A modest bandwidth limit keeps pre-copy long enough to be sampled on a busy machine.
     const handle = await a.migrate(vmName, { driver: b, incoming }, { maxBandwidthMiBps: 64, downtimeLimitMs: 300 });
     handle.onProgress((p) => samples.push(p));
+    const switchovers: SwitchoverEvent[] = [];
+    handle.onSwitchover((e) => switchovers.push(e));
     const result = await handle.done;
-    const wall = Date.now() - t0;
-    log(`migration a1→b1: ${JSON.stringify(result)}, wall ${wall} ms, ${samples.length} samples`);
+    const doneAt = Date.now();
+    const wall = doneAt - t0;
+    log(`migration a1→b1: ${JSON.stringify(result)}, wall ${wall} ms, ${samples.length} samples, switch-over ${JSON.stringify(switchovers)}`);
+
+    // libvirt's lifecycle events: the source paused for stop-and-copy, then the destination ran
+    // the VM, both reported before done() resolved; the pause between them is libvirt's downtime.
+    expect(switchovers.map((e) => e.event)).toEqual(["source-paused", "destination-running"]);
+    expect(switchovers[1]!.at).toBeGreaterThanOrEqual(switchovers[0]!.at);
+    expect(switchovers[1]!.at).toBeLessThanOrEqual(doneAt);
 
     const active = samples.filter((p) => p.status === "active" && p.transferredBytes !== undefined);
     expect(active.length).toBeGreaterThan(0);

@@ -16,6 +16,7 @@ import {
   type MigrationProgress,
   type MigrationResult,
   type MigrationTarget,
+  type SwitchoverEvent,
   type VmDefinition,
   type VmInfo,
   type VmState,
@@ -201,6 +202,7 @@ export class QmpDriver implements HypervisorDriver {
   readonly kind = "qmp" as const;
   private readonly records = new Map<string, VmRecord>();
   private readonly clients = new Map<string, Promise<QmpClient>>();
+  private readonly retiring = new Map<string, Promise<void>>();
   private readonly migrating = new Set<string>();
   private readonly lock = new Mutex();
   private readonly bridge: string;
@@ -503,7 +505,14 @@ export class QmpDriver implements HypervisorDriver {
 
   // ---- HypervisorDriver ----
 
+  /** Source QEMUs still being retired after a hand-over: reads wait so they never see a half-gone VM. */
+  private async retired(name?: string): Promise<void> {
+    if (name !== undefined) await this.retiring.get(name);
+    else await Promise.all(this.retiring.values());
+  }
+
   async facts(): Promise<HostFacts> {
+    await this.retired();
     if (!this.version) {
       const out = await exec(this.config.qemuBinary ?? "qemu-system-x86_64", ["--version"], 10_000);
       this.version = /version\s+(\S+)/.exec(out)?.[1] ?? out.split("\n")[0] ?? "unknown";
@@ -521,12 +530,14 @@ export class QmpDriver implements HypervisorDriver {
   }
 
   async listVms(): Promise<VmInfo[]> {
+    await this.retired();
     const out: VmInfo[] = [];
     for (const rec of [...this.records.values()].sort((a, b) => a.def.name.localeCompare(b.def.name))) out.push(await this.info(rec));
     return out;
   }
 
   async getVm(name: string): Promise<VmInfo> {
+    await this.retired(name);
     return this.info(this.record(name));
   }
 
@@ -599,6 +610,7 @@ export class QmpDriver implements HypervisorDriver {
     if (vm.name !== def.name) throw new Error(`VM info (${vm.name}) and definition (${def.name}) disagree`);
     this.validate(def);
     return this.lock.run(async () => {
+      await this.retiring.get(def.name);
       const existing = this.records.get(def.name);
       if (existing) {
         const live = this.pidOf(def.name) !== undefined;
@@ -686,6 +698,19 @@ export class QmpDriver implements HypervisorDriver {
     this.log(`${this.config.name}: adopted ${name}`);
   }
 
+  /** @internal the incoming VM's monitor, whose RESUME event marks the end of the switch-over */
+  incomingClient(name: string): Promise<QmpClient> {
+    return this.client(name);
+  }
+
+  /** @internal a source QEMU being retired after a hand-over; a new reservation of that VM here waits for it */
+  trackRetire(name: string, p: Promise<void>): void {
+    const tracked = p.finally(() => {
+      if (this.retiring.get(name) === tracked) this.retiring.delete(name);
+    });
+    this.retiring.set(name, tracked);
+  }
+
   async setIncomingCapabilities(name: string, caps: { capability: string; state: boolean }[]): Promise<void> {
     await this.qmp(name, "migrate-set-capabilities", { capabilities: caps });
   }
@@ -749,6 +774,11 @@ export class QmpDriver implements HypervisorDriver {
 /** One outgoing migration: drives QEMU, turns its events and query-migrate into progress, hands the VM over. */
 class QmpMigration implements MigrationHandle {
   private readonly listeners: ((p: MigrationProgress) => void)[] = [];
+  private readonly switchoverListeners: ((e: SwitchoverEvent) => void)[] = [];
+  private readonly switchovers = new Map<SwitchoverEvent["event"], SwitchoverEvent>();
+  private destClient?: QmpClient;
+  /** Ends the poll loop's wait early: QEMU announced a terminal state. */
+  private wake?: () => void;
   private forcedStop = false;
   private cancelling = false;
   private settled = false;
@@ -780,6 +810,28 @@ class QmpMigration implements MigrationHandle {
     this.listeners.push(listener);
   }
 
+  onSwitchover(listener: (e: SwitchoverEvent) => void): void {
+    this.switchoverListeners.push(listener);
+    for (const e of this.switchovers.values()) listener(e);
+  }
+
+  private switchover(event: SwitchoverEvent["event"]): void {
+    if (this.switchovers.has(event) || this.settled) return;
+    const e = { event, at: Date.now() };
+    this.switchovers.set(event, e);
+    for (const l of this.switchoverListeners) {
+      try {
+        l(e);
+      } catch {
+        // A listener's bug must not break the migration.
+      }
+    }
+  }
+
+  private onDestEvent = (e: { name: string }): void => {
+    if (e.name === "RESUME") this.switchover("destination-running");
+  };
+
   private emit(p: MigrationProgress): void {
     for (const l of this.listeners) {
       try {
@@ -791,19 +843,25 @@ class QmpMigration implements MigrationHandle {
   }
 
   private onEvent = (e: { name: string; data: Record<string, unknown> }): void => {
+    // QEMU stops the guest for stop-and-copy; a stop of our own (forceComplete) is not that.
+    if (e.name === "STOP" && !this.forcedStop) this.switchover("source-paused");
     if (e.name === "MIGRATION_PASS" && typeof e.data.pass === "number") {
       this.last.pass = Math.max(this.last.pass ?? 0, e.data.pass);
       this.emit({ at: Date.now(), status: "active", ...this.last });
     } else if (e.name === "MIGRATION") {
       const status = mapMigrationStatus(typeof e.data.status === "string" ? e.data.status : undefined);
-      // Terminal states are reported by the poll loop, with query-migrate's final figures.
+      // Terminal states are reported by the poll loop, with query-migrate's final figures: wake it.
       if (status && status !== "completed" && status !== "failed" && status !== "cancelled") this.emit({ at: Date.now(), status, ...this.last });
+      else if (status) this.wake?.();
     }
   };
 
   async start(): Promise<MigrationHandle> {
     this.migrating.add(this.name);
     this.client.on("event", this.onEvent);
+    // Without the destination's monitor the hand-over is still seen (adoptIncoming), only later.
+    this.destClient = await this.dest.incomingClient(this.name).catch(() => undefined);
+    this.destClient?.on("event", this.onDestEvent);
     try {
       await this.client.execute("migrate", { uri: this.incoming.uri });
     } catch (e) {
@@ -851,6 +909,11 @@ class QmpMigration implements MigrationHandle {
       }
       const status = mapMigrationStatus(info.status);
       if (info.status === "completed") {
+        // QEMU fills in total-time and downtime just after the state change: ask again briefly.
+        for (let i = 0; i < 20 && (info["total-time"] === undefined || info.downtime === undefined); i++) {
+          await new Promise((r) => setTimeout(r, 10));
+          info = await this.client.execute<QmpMigrationInfo>("query-migrate", undefined, { timeoutMs: 5_000 }).catch(() => info);
+        }
         const p = this.progressFrom(info, "completed");
         await this.finishCompleted(info, p);
         return;
@@ -871,7 +934,14 @@ class QmpMigration implements MigrationHandle {
         return;
       }
       if (status) this.emit(this.progressFrom(info, status));
-      await new Promise((r) => setTimeout(r, POLL_MS));
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, POLL_MS);
+        this.wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      this.wake = undefined;
     }
   }
 
@@ -888,8 +958,11 @@ class QmpMigration implements MigrationHandle {
       return;
     }
     this.client.off("event", this.onEvent);
+    this.destClient?.off("event", this.onDestEvent);
     this.migrating.delete(this.name);
-    await this.retire(this.name).catch(() => {});
+    // The VM runs at the destination: report that now and retire the source's QEMU after
+    // (a new reservation of this VM on the source host waits for the retirement).
+    this.source.trackRetire(this.name, this.retire(this.name).catch(() => {}));
     this.emit(final);
     this.settled = true;
     this.resolveDone({
@@ -902,6 +975,7 @@ class QmpMigration implements MigrationHandle {
 
   private async finishFailed(code: "MIGRATION_FAILED" | "MIGRATION_CANCELLED", message: string, alreadyReleased = false): Promise<void> {
     this.client.off("event", this.onEvent);
+    this.destClient?.off("event", this.onDestEvent);
     this.migrating.delete(this.name);
     if (!alreadyReleased) await this.incoming.release().catch(() => {});
     // A source paused by forceComplete() must keep running when the migration does not finish.

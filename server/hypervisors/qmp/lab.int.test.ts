@@ -14,7 +14,7 @@ import { ovsPaths } from "../../lab/ovs-daemons";
 import { listNamespaces, nsRun } from "../../lab/sh";
 import { TWO_BY_TWO } from "../../lab/topology";
 import { ensureGuestImage, guestCmdline, waitForGuestReady, type GuestStatus } from "../../lab/guest/image";
-import { HypervisorError, type MigrationProgress, type VmDefinition } from "../driver";
+import { HypervisorError, type MigrationProgress, type SwitchoverEvent, type VmDefinition } from "../driver";
 import { QmpDriver } from "./driver";
 
 const unavailable = ovsUnavailableReason() ?? (fs.existsSync("/usr/bin/qemu-system-x86_64") ? undefined : "qemu-system-x86_64 is not installed");
@@ -183,8 +183,18 @@ describe.skipIf(unavailable)("QmpDriver on the two-site lab", () => {
     const t0 = Date.now();
     const handle = await a2.migrate(vmName, { driver: b2, incoming }, { downtimeLimitMs: 300 });
     handle.onProgress((p) => events.push(p));
+    const switchovers: SwitchoverEvent[] = [];
+    handle.onSwitchover((e) => switchovers.push(e));
     const result = await handle.done;
-    const wallMs = Date.now() - t0;
+    const doneAt = Date.now();
+    const wallMs = doneAt - t0;
+
+    // QEMU's STOP at the source and RESUME at the destination, both seen before done() resolved.
+    expect(switchovers.map((e) => e.event)).toEqual(["source-paused", "destination-running"]);
+    expect(switchovers[0]!.at).toBeLessThanOrEqual(switchovers[1]!.at);
+    expect(switchovers[1]!.at).toBeLessThanOrEqual(doneAt);
+    // The final figures are QEMU's, read once it had filled them in (never a placeholder 0).
+    expect(result.totalTimeMs).toBeGreaterThan(0);
 
     expect(events.length).toBeGreaterThan(0);
     const order = ["setup", "active", "pre-switchover", "device", "completed"];

@@ -1,0 +1,16 @@
+import { describe, expect, it } from "vitest";
+import { parseLifecycleLine } from "./events";
+
+describe("parseLifecycleLine", () => {
+  it("reads the domain, the event and its detail from virsh's event lines", () => {
+    expect(parseLifecycleLine("event 'lifecycle' for domain 'vm1': Resumed Migrated\n", 5)).toEqual({ domain: "vm1", event: "Resumed", detail: "Migrated", at: 5 });
+    expect(parseLifecycleLine("event 'lifecycle' for domain 'a b': Suspended Paused", 1)).toEqual({ domain: "a b", event: "Suspended", detail: "Paused", at: 1 });
+    expect(parseLifecycleLine("event 'lifecycle' for domain 'x': Defined", 2)).toEqual({ domain: "x", event: "Defined", detail: "", at: 2 });
+  });
+
+  it("ignores anything else virsh prints", () => {
+    expect(parseLifecycleLine("events received: 3", 0)).toBeNull();
+    expect(parseLifecycleLine("event 'reboot' for domain 'vm1'", 0)).toBeNull();
+    expect(parseLifecycleLine("", 0)).toBeNull();
+  });
+});
