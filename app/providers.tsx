@@ -4,7 +4,7 @@ import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@ta
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import superjson from "superjson";
 import type { AppRouter } from "@/server/api/root";
-import { TRPCProvider } from "./trpc";
+import { CLIENT_HEADERS, TRPCProvider } from "./trpc";
 
 /** A 401 anywhere means the session ended: go to the sign-in page, then come back. */
 function onError(err: unknown) {
@@ -29,7 +29,7 @@ export function Providers({ children }: { children: React.ReactNode }) {
       }),
   );
   const [trpcClient] = useState(() =>
-    createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: "/api/trpc", transformer: superjson })] }),
+    createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: "/api/trpc", transformer: superjson, headers: CLIENT_HEADERS })] }),
   );
   return (
     <QueryClientProvider client={queryClient}>

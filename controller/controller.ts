@@ -1,10 +1,14 @@
 // The embedded OpenFlow controller: listens on TCP (optionally TLS) and UNIX sockets, runs one
 // Datapath per switch, feeds PACKET_INs to the learning switch and FLOW_REMOVEDs / flow stats to
-// the traffic monitor, and publishes everything on one event hub.
+// the traffic monitor, and publishes everything on one event hub. It remembers a switch's flows
+// for a while after it disconnects, so a switch that comes back empty (ovs-vswitchd restarted)
+// gets them again, and one that kept them (secure mode, controller restarted) keeps them.
 import fs from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
-import { Datapath, type DatapathOptions } from "./datapath";
+import { Datapath, type DatapathOptions, type ReconcileResult, type ReconcileView } from "./datapath";
+import type { FlowEntry } from "./flow-table";
+import { reconcile } from "./apps/reconcile";
 import { EventHub } from "./events";
 import { DEFAULT_LEARNING_SWITCH, LearningSwitch, type LearningSwitchConfig } from "./apps/learning-switch";
 import { TrafficMonitor } from "./apps/traffic-monitor";
@@ -31,7 +35,11 @@ export type ListenSpec =
 
 export interface OpenFlowControllerOptions {
   listen: ListenSpec[];
-  datapath?: Partial<Omit<DatapathOptions, "cookie">>;
+  datapath?: Partial<Omit<DatapathOptions, "cookie" | "reconcile">>;
+  /** How long a disconnected switch's flows are remembered for re-sync (default 120 s). */
+  resyncWindowMs?: number;
+  /** At most this many disconnected switches are remembered (the oldest are forgotten first). */
+  maxRememberedSwitches?: number;
   learningSwitch?: Partial<LearningSwitchConfig>;
   /** Recent events kept in memory. */
   eventCapacity?: number;
@@ -50,6 +58,8 @@ export class OpenFlowController {
   private readonly connections = new Set<Datapath>();
   private readonly servers: { spec: ListenSpec; server: net.Server }[] = [];
   private readonly log: (line: string) => void;
+  /** Flows of switches that disconnected recently, by dpid, oldest first (Map order). */
+  private readonly remembered = new Map<string, { flows: FlowEntry[]; until: number }>();
 
   constructor(private readonly opts: OpenFlowControllerOptions) {
     this.events = new EventHub(opts.eventCapacity ?? 10_000);
@@ -153,6 +163,44 @@ export class OpenFlowController {
     return { switches, announced, elapsedMs };
   }
 
+  /**
+   * The reconciliation of a switch that just connected: what the controller knows of it is the
+   * live connection it replaces, or the flows it had when it last disconnected (if recent).
+   * The FDB is pointed at the ports the kept and re-installed flows use, so that later
+   * PACKET_INs agree with them.
+   */
+  private reconcile(view: ReconcileView): ReconcileResult {
+    const now = Date.now();
+    const live = this.switches.get(view.dpid);
+    const past = this.remembered.get(view.dpid);
+    const remembered = live ? live.flows.entries() : past && past.until > now ? past.flows : undefined;
+    const plan = reconcile({
+      cookie: this.learning.config.cookie,
+      learnedPriority: this.learning.config.flowPriority,
+      version: view.version,
+      ports: new Set(view.ports.keys()),
+      switchFlows: view.flows,
+      remembered,
+    });
+    for (const { mac, port } of plan.locations) this.learning.relocate(view.dpid, mac, port, now);
+    return plan;
+  }
+
+  private remember(dp: Datapath): void {
+    const now = Date.now();
+    const cookie = this.learning.config.cookie;
+    const flows = dp.flows.entries().filter((f) => f.cookie === cookie);
+    for (const [dpid, r] of this.remembered) if (r.until <= now) this.remembered.delete(dpid);
+    this.remembered.delete(dp.dpid);
+    if (flows.length === 0) return;
+    this.remembered.set(dp.dpid, { flows, until: now + (this.opts.resyncWindowMs ?? 120_000) });
+    const max = this.opts.maxRememberedSwitches ?? 1024;
+    for (const dpid of this.remembered.keys()) {
+      if (this.remembered.size <= max) break;
+      this.remembered.delete(dpid);
+    }
+  }
+
   /** Local (non-tunnel) ports to flood to when a frame came in on a tunnel; undefined otherwise. */
   private floodPortsFrom(dp: Datapath, inPort: number): number[] | undefined {
     const isTunnel = this.opts.isTunnelPort ?? ((p: PortDesc) => TUNNEL_PORT_NAME.test(p.name));
@@ -172,15 +220,22 @@ export class OpenFlowController {
   }
 
   private accept(socket: net.Socket, remote: string): void {
-    const dp = new Datapath(socket, remote, { ...this.opts.datapath, cookie: this.learning.config.cookie });
+    const dp = new Datapath(socket, remote, {
+      ...this.opts.datapath,
+      cookie: this.learning.config.cookie,
+      reconcile: (view) => this.reconcile(view),
+    });
     this.connections.add(dp);
 
     dp.on("ready", () => {
       const previous = this.switches.get(dp.dpid);
       if (previous && previous !== dp) previous.close("replaced by a new connection from the same switch");
       this.switches.set(dp.dpid, dp);
-      this.events.emit({ type: "switch_connected", at: Date.now(), dpid: dp.dpid, version: dp.version, remote, ports: [...dp.ports.values()] });
-      this.log(`switch ${dp.dpid} connected (OpenFlow ${dp.version === 1 ? "1.0" : "1.3"}, ${remote})`);
+      this.remembered.delete(dp.dpid);
+      const r = dp.reconciliation ?? undefined;
+      this.events.emit({ type: "switch_connected", at: Date.now(), dpid: dp.dpid, version: dp.version, remote, ports: [...dp.ports.values()], reconciliation: r });
+      const summary = r ? `; flows: ${r.adopted} kept, ${r.removed} stale removed, ${r.reinstalled} re-installed in ${r.elapsedMs} ms` : "";
+      this.log(`switch ${dp.dpid} connected (OpenFlow ${dp.version === 1 ? "1.0" : "1.3"}, ${remote})${summary}`);
     });
 
     dp.on("message", (msg) => {
@@ -252,6 +307,7 @@ export class OpenFlowController {
       this.connections.delete(dp);
       if (dp.dpid && this.switches.get(dp.dpid) === dp) {
         this.switches.delete(dp.dpid);
+        this.remember(dp);
         this.learning.dropSwitch(dp.dpid);
         this.monitor.dropSwitch(dp.dpid);
         this.events.emit({ type: "switch_disconnected", at: Date.now(), dpid: dp.dpid, reason });

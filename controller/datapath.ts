@@ -1,7 +1,9 @@
 // One switch connection: HELLO and version negotiation, FEATURES, port descriptions, config,
-// stale-flow clean-up and the table-miss flow, then steady state — echo keepalive both ways,
-// requests matched to replies by xid, the flow-table mirror, and events for the apps.
-// A protocol error from the switch closes only this connection.
+// reconciliation of the switch's flows (stale ones removed, working ones kept, lost ones re-sent)
+// and the table-miss flow, then steady state — echo keepalive both ways, requests matched to
+// replies by xid, the flow-table mirror, and events for the apps.
+// A protocol error from the switch gets an OpenFlow ERROR and closes only this connection; so do a
+// peer that trickles a message too slowly and one that stops reading what we send.
 import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import {
@@ -31,7 +33,30 @@ import { FlowTable, type FlowChange } from "./flow-table";
 
 // These error codes and OFPTT_ALL have the same values in OpenFlow 1.0 and 1.3.
 const { OFPET_HELLO_FAILED, OFPHFC_INCOMPATIBLE, OFPET_BAD_REQUEST, OFPBRC_BAD_VERSION, OFPBRC_BAD_TYPE, OFPBRC_BAD_LEN, OFPTT_ALL } = of13;
-const ALL_ONES_64 = 0xffff_ffff_ffff_ffffn;
+
+/** What the reconciliation hook sees of a switch that just connected. */
+export interface ReconcileView {
+  dpid: string;
+  version: number;
+  ports: ReadonlyMap<number, PortDesc>;
+  /** The switch's whole flow table, dumped before anything was changed. */
+  flows: readonly FlowStats[];
+}
+
+/** What the hook decided: the FLOW_MODs to send (deletes of stale flows, re-installs) and counts for the record. */
+export interface ReconcileResult {
+  mods: FlowModMsg[];
+  adopted: number;
+  removed: number;
+  reinstalled: number;
+  /** True if the switch already has our table-miss flow (1.3): it is then not added again. */
+  hasTableMiss: boolean;
+}
+
+export interface Reconciliation extends Omit<ReconcileResult, "mods" | "hasTableMiss"> {
+  /** From the connection being accepted to the switch confirming the reconciled table (barrier). */
+  elapsedMs: number;
+}
 
 export interface DatapathOptions {
   versions?: readonly number[];
@@ -41,10 +66,19 @@ export interface DatapathOptions {
   echoTimeoutMs?: number;
   requestTimeoutMs?: number;
   handshakeTimeoutMs?: number;
-  /** Flows carrying this cookie are the controller's: removed when the switch (re)connects. */
+  /** Flows carrying this cookie are the controller's. */
   cookie: bigint;
   /** Poll flow stats this often to keep the mirror true (0 = never). */
   flowStatsIntervalMs?: number;
+  /** A message whose first bytes arrived must be complete within this (slow-loris guard). */
+  frameTimeoutMs?: number;
+  /** Close a switch that leaves more than this many bytes of ours unread. */
+  maxOutputBytes?: number;
+  /**
+   * Decides what to do with the switch's flows on connect. Without it every flow carrying our
+   * cookie is deleted (a controller that remembers nothing and trusts nothing).
+   */
+  reconcile?: (view: ReconcileView) => ReconcileResult;
 }
 
 export type DatapathState = "hello" | "features" | "configuring" | "ready" | "closed";
@@ -89,14 +123,20 @@ export class Datapath extends EventEmitter<DatapathEvents> {
   readonly flows = new FlowTable();
   readonly connectedAt = Date.now();
   closeReason: string | null = null;
+  /** What the handshake did with the switch's flows; set once ready. */
+  reconciliation: Reconciliation | null = null;
 
   private readonly framer = new OfpFramer();
   private readonly assembler = new MultipartAssembler();
   private readonly pending = new Map<number, Pending>();
   private nextXid = 1;
+  /** When the last complete message arrived (bytes of an unfinished one do not count). */
   private lastRx = Date.now();
+  /** When the first byte of the unfinished message held by the framer arrived; 0 if none. */
+  private partialSince = 0;
+  private readonly startedAt = performance.now();
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly opts: Required<DatapathOptions>;
+  private readonly opts: Required<Omit<DatapathOptions, "reconcile">> & Pick<DatapathOptions, "reconcile">;
   /** While a received chunk is handled: the messages written meanwhile, sent as one write at the end. */
   private outBatch: Buffer[] | null = null;
 
@@ -113,6 +153,8 @@ export class Datapath extends EventEmitter<DatapathEvents> {
       requestTimeoutMs: 10_000,
       handshakeTimeoutMs: 10_000,
       flowStatsIntervalMs: 10_000,
+      frameTimeoutMs: 10_000,
+      maxOutputBytes: 16 * 1024 * 1024,
       ...options,
     };
     socket.setNoDelay(true);
@@ -142,7 +184,16 @@ export class Datapath extends EventEmitter<DatapathEvents> {
   private write(buf: Buffer): void {
     if (this.state === "closed" || this.socket.destroyed) return;
     if (this.outBatch) this.outBatch.push(buf);
-    else this.socket.write(buf);
+    else {
+      this.socket.write(buf);
+      this.checkBacklog();
+    }
+  }
+
+  /** A peer that does not read would make us buffer without bound. */
+  private checkBacklog(): void {
+    const queued = this.socket.writableLength;
+    if (queued > this.opts.maxOutputBytes && this.state !== "closed") this.close(`switch is not reading: ${queued} bytes queued`);
   }
 
   /**
@@ -154,6 +205,7 @@ export class Datapath extends EventEmitter<DatapathEvents> {
     this.outBatch = null;
     if (!batch || batch.length === 0 || this.socket.destroyed) return;
     this.socket.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+    if (this.state !== "closed") this.checkBacklog();
   }
 
   /** Sends a message (xid assigned when 0); FLOW_MODs also update the mirror. Returns the xid. */
@@ -224,8 +276,12 @@ export class Datapath extends EventEmitter<DatapathEvents> {
 
   // ── receiving ──────────────────────────────────────────────────────────────────────────────
   private onData(chunk: Buffer): void {
-    this.lastRx = Date.now();
     const { frames, error } = this.framer.push(chunk);
+    if (frames.length > 0 || this.partialSince === 0 || this.framer.bufferedBytes === 0) {
+      const now = Date.now();
+      if (frames.length > 0) this.lastRx = now;
+      this.partialSince = this.framer.bufferedBytes > 0 ? now : 0;
+    }
     this.outBatch = [];
     try {
       for (const f of frames) {
@@ -245,6 +301,10 @@ export class Datapath extends EventEmitter<DatapathEvents> {
     const msg = decodeMessage(frame);
     if (this.state === "hello") {
       if (msg.type !== "hello") {
+        // As Open vSwitch does: anything but a HELLO first is an incompatible peer.
+        const peer = frame[0]!;
+        this.version = this.opts.versions.includes(peer) ? peer : Math.max(...this.opts.versions);
+        this.sendError(OFPET_HELLO_FAILED, OFPHFC_INCOMPATIBLE, msg.xid, Buffer.from(`expected HELLO, got ${msg.type}`));
         this.close(`expected HELLO first, got ${msg.type}`);
         return;
       }
@@ -351,9 +411,15 @@ export class Datapath extends EventEmitter<DatapathEvents> {
         const body = await this.multipart({ kind: "port_desc" });
         if (body.kind === "port_desc") for (const p of body.ports) this.ports.set(p.port_no, p);
       }
-      await this.removeStaleFlows();
-      if (this.version === OFP13_VERSION) this.send(this.tableMissFlow());
+      const flows = await this.flowStats();
+      const plan = this.opts.reconcile
+        ? this.opts.reconcile({ dpid: this.dpid, version: this.version, ports: this.ports, flows })
+        : this.deleteAllOurs(flows);
+      this.sendAll(plan.mods);
+      if (this.version === OFP13_VERSION && !plan.hasTableMiss) this.send(this.tableMissFlow());
       await this.barrier();
+      const elapsedMs = Math.round((performance.now() - this.startedAt) * 100) / 100;
+      this.reconciliation = { adopted: plan.adopted, removed: plan.removed, reinstalled: plan.reinstalled, elapsedMs };
       await this.refreshFlows();
       if (this.state !== "configuring") return;
       this.state = "ready";
@@ -364,50 +430,28 @@ export class Datapath extends EventEmitter<DatapathEvents> {
     }
   }
 
-  /** Flows with our cookie come from an earlier connection; they may point at ports that moved. */
-  private async removeStaleFlows(): Promise<void> {
-    if (this.version === OFP13_VERSION) {
-      this.send(this.deleteOurFlows());
-      return;
-    }
-    // OpenFlow 1.0 cannot delete by cookie: delete each of our flows exactly.
-    for (const f of await this.flowStats()) {
-      if (f.cookie !== this.opts.cookie) continue;
-      this.send({
+  /** Without a reconciliation hook: every flow with our cookie goes, each deleted exactly. */
+  private deleteAllOurs(flows: readonly FlowStats[]): ReconcileResult {
+    const mods: FlowModMsg[] = flows
+      .filter((f) => f.cookie === this.opts.cookie)
+      .map((f) => ({
         type: "flow_mod",
         xid: 0,
         command: "delete_strict",
         cookie: f.cookie,
+        cookie_mask: 0xffff_ffff_ffff_ffffn,
+        table_id: f.table_id,
         idle_timeout: 0,
         hard_timeout: 0,
         priority: f.priority,
         buffer_id: OFP_NO_BUFFER,
         out_port: OFPP_ANY,
+        out_group: OFPP_ANY,
         flags: 0,
         match: f.match,
         actions: [],
-      });
-    }
-  }
-
-  private deleteOurFlows(): FlowModMsg {
-    return {
-      type: "flow_mod",
-      xid: 0,
-      command: "delete",
-      cookie: this.opts.cookie,
-      cookie_mask: ALL_ONES_64,
-      table_id: OFPTT_ALL,
-      idle_timeout: 0,
-      hard_timeout: 0,
-      priority: 0,
-      buffer_id: OFP_NO_BUFFER,
-      out_port: OFPP_ANY,
-      out_group: OFPP_ANY,
-      flags: 0,
-      match: {},
-      instructions: [],
-    };
+      }));
+    return { mods, adopted: 0, removed: mods.length, reinstalled: 0, hasTableMiss: false };
   }
 
   /** 1.3 switches drop unmatched packets unless a priority-0 flow sends them to us. */
@@ -431,11 +475,15 @@ export class Datapath extends EventEmitter<DatapathEvents> {
   }
 
   private startTimers(): void {
+    const { echoIntervalMs, echoTimeoutMs, frameTimeoutMs } = this.opts;
     const echo = setInterval(() => {
-      const silent = Date.now() - this.lastRx;
-      if (silent >= this.opts.echoTimeoutMs) this.close(`no message from the switch for ${silent} ms`);
-      else if (silent >= this.opts.echoIntervalMs) this.write(encodeMessage(this.version, { type: "echo_request", xid: this.takeXid(), data: Buffer.alloc(0) }));
-    }, Math.max(50, Math.min(this.opts.echoIntervalMs, this.opts.echoTimeoutMs) / 2));
+      const now = Date.now();
+      const silent = now - this.lastRx;
+      if (this.partialSince > 0 && now - this.partialSince >= frameTimeoutMs) {
+        this.close(`a message from the switch stayed incomplete for ${now - this.partialSince} ms (${this.framer.bufferedBytes} bytes)`);
+      } else if (silent >= echoTimeoutMs) this.close(`no message from the switch for ${silent} ms`);
+      else if (silent >= echoIntervalMs) this.write(encodeMessage(this.version, { type: "echo_request", xid: this.takeXid(), data: Buffer.alloc(0) }));
+    }, Math.max(50, Math.min(echoIntervalMs, echoTimeoutMs, frameTimeoutMs) / 2));
     this.timers.push(echo);
     if (this.opts.flowStatsIntervalMs > 0) {
       const poll = setInterval(() => {

@@ -1,10 +1,20 @@
 // What the controller tells the outside world. A typed hub: synchronous listeners for the
 // server, and a bounded ring of recent events, so a PACKET_IN flood costs a fixed amount of memory.
+import type { Reconciliation } from "./datapath";
 import type { FlowChange } from "./flow-table";
 import type { PortDesc } from "./openflow";
 
 export type ControllerEvent =
-  | { type: "switch_connected"; at: number; dpid: string; version: number; remote: string; ports: PortDesc[] }
+  | {
+      type: "switch_connected";
+      at: number;
+      dpid: string;
+      version: number;
+      remote: string;
+      ports: PortDesc[];
+      /** What happened to the switch's flows on connect (kept, stale removed, re-installed) and how long it took. */
+      reconciliation?: Reconciliation;
+    }
   | { type: "switch_disconnected"; at: number; dpid: string; reason: string }
   | { type: "port_status"; at: number; dpid: string; reason: "add" | "delete" | "modify"; port: PortDesc }
   | {

@@ -1,5 +1,6 @@
 // Starts the built Ferry server exactly as `npm start` does, with its embedded two-site lab, on a
-// fresh data directory and a free port; reads the URL and the admin password it prints, and stops
+// fresh data directory and a free port; reads the URL it prints and the admin password it keeps in
+// <data dir>/initial-admin-password, and stops
 // it (and with it the lab) when the run ends.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -9,6 +10,15 @@ import path from "node:path";
 const ROOT = path.resolve(import.meta.dirname, "..");
 // Overridable so that two e2e runs on one machine keep their labs apart.
 export const E2E_NS_PREFIX = process.env.FERRY_E2E_NS_PREFIX || "ferry-e2e-";
+const START_LIMIT_S = Number(process.env.FERRY_E2E_START_LIMIT_S) || 300;
+
+function readInitialPassword(dataDir: string): string | undefined {
+  try {
+    return fs.readFileSync(path.join(dataDir, "initial-admin-password"), "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-e2e-"));
@@ -37,10 +47,12 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   child.stderr.on("data", (d) => (log += d));
 
   const started = await new Promise<{ url: string; password: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 120 s:\n${log}`)), 120_000);
+    // The lab boots in 30–60 s on an idle machine; a loaded one needs more (a safety bound, not a goal).
+    const timer = setTimeout(() => reject(new Error(`server did not start in ${START_LIMIT_S} s:\n${log}`)), START_LIMIT_S * 1000);
     const check = () => {
       const url = /Ferry is listening on (http:\/\/\S+)/.exec(log)?.[1];
-      const password = /created user "admin" with password: (\S+)/.exec(log)?.[1];
+      // Written before the server listens, so it is there once the URL is.
+      const password = url ? readInitialPassword(dataDir) : undefined;
       if (url && password) {
         clearTimeout(timer);
         resolve({ url, password });
@@ -51,8 +63,15 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code}:\n${log}`));
     });
-  }).catch((err: unknown) => {
-    child.kill("SIGKILL");
+  }).catch(async (err: unknown) => {
+    // SIGTERM first: the server takes its half-built lab down (namespaces, daemons, VMs) on the way out.
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      const kill = setTimeout(() => child.kill("SIGKILL"), 40_000);
+      await exited;
+      clearTimeout(kill);
+    }
     fs.rmSync(dataDir, { recursive: true, force: true });
     throw err;
   });

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Page, type TestInfo } from "@playwright/test";
 import { E2E_NS_PREFIX } from "./global-setup";
 
 const url = () => process.env.FERRY_E2E_URL!;
@@ -97,10 +97,26 @@ test("the lab's two VMs are listed as instances, and each answers HTTP from the 
   }
 });
 
-test("an admin live-migrates vm1 to site B from the dashboard: pre-checks, six phases, same VM afterwards", async ({ page }) => {
+/** A screenshot of this step, kept as a file in the test's output directory and attached to its report. */
+async function shot(page: Page, testInfo: TestInfo, name: string) {
+  const file = testInfo.outputPath(`${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  await testInfo.attach(name, { path: file, contentType: "image/png" });
+}
+
+test("an admin live-migrates vm1 to site B from the dashboard: pre-checks, six phases, same VM afterwards", async ({ page }, testInfo) => {
   const probe = () => JSON.parse(execFileSync("ip", ["netns", "exec", `${E2E_NS_PREFIX}client-a`, "curl", "-sS", "--max-time", "10", "http://10.99.0.11/"], { encoding: "utf8", timeout: 15_000 })) as { boot_id: string; requests: number };
   const before = probe();
   await signIn(page);
+  // The timings chart before: its points (none on a fresh database) or its empty state.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Migrations", exact: true }).click();
+  await expect(page.getByTestId("timings")).toHaveAttribute("data-state", "ready", { timeout: 60_000 });
+  const pointsBefore = await page.getByTestId("timing-point").count();
+  await shot(page, testInfo, "1-timings-before");
+  // A second tab watches the overview's topology while the migration runs.
+  const overview = await page.context().newPage();
+  await overview.goto(`${url()}/`);
+  await expect(overview.getByTestId("lab-topology").locator('[data-vm-chip="vm1"][data-host="host-a1"]')).toBeVisible({ timeout: 60_000 });
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Instances", exact: true }).click();
   await page.getByTestId("vm-table").getByRole("row").filter({ hasText: "vm1" }).getByRole("button", { name: "Live migrate" }).click();
   const dialog = page.getByRole("dialog", { name: "Live migrate vm1" });
@@ -110,11 +126,26 @@ test("an admin live-migrates vm1 to site B from the dashboard: pre-checks, six p
   await expect(checks.getByText("host-b1 is up")).toBeVisible();
   await expect(checks.getByText(/MiB free, vm1 needs 256 MiB/)).toBeVisible();
   await expect(checks.getByText("fail", { exact: true })).toHaveCount(0);
+  await shot(page, testInfo, "2-migrate-dialog");
   await dialog.getByRole("button", { name: "Confirm migration" }).click();
 
   await expect(page).toHaveURL(/\/migrations\/[0-9a-f-]{36}$/);
+  const migrationId = /\/migrations\/([0-9a-f-]{36})$/.exec(page.url())![1]!;
   await expect(page.getByRole("heading", { name: "Migration of vm1" })).toBeVisible();
+  await shot(page, testInfo, "3-migration-running");
+  // Meanwhile the overview shows vm1 on both hosts, joined by an arrow.
+  const topo = overview.getByTestId("lab-topology");
+  await expect(topo.locator('[data-vm-chip="vm1"][data-role="destination"][data-host="host-b1"]')).toBeVisible({ timeout: 60_000 });
+  await expect(topo.locator('[data-vm-chip="vm1"][data-role="source"][data-host="host-a1"]')).toBeVisible();
+  await expect(overview.getByTestId("migration-arrows")).toBeVisible();
+  await shot(overview, testInfo, "4-overview-migrating");
   await expect(page.getByTestId("migration-status")).toContainText("completed", { timeout: 60_000 });
+  await shot(page, testInfo, "5-migration-completed");
+  // On commit it moves: vm1 is a plain chip on host-b1, and no longer on host-a1.
+  await expect(topo.locator('[data-vm-chip="vm1"][data-host="host-b1"][data-role="resident"]')).toBeVisible({ timeout: 60_000 });
+  await expect(topo.locator('[data-vm-chip="vm1"][data-host="host-a1"]')).toHaveCount(0);
+  await shot(overview, testInfo, "6-overview-after");
+  await overview.close();
   const timeline = page.getByTestId("phase-timeline");
   for (const phase of ["pre-migration", "reservation", "pre-copy", "stop-and-copy", "commitment", "activation"]) {
     await expect(timeline.locator(`[data-phase="${phase}"]`)).toHaveAttribute("data-status", "done");
@@ -129,4 +160,13 @@ test("an admin live-migrates vm1 to site B from the dashboard: pre-checks, six p
   await expect(page.getByTestId("vm-table").getByRole("row").filter({ hasText: "vm1" })).toContainText("host-b1");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Migrations", exact: true }).click();
   await expect(page.getByTestId("migration-table").getByRole("row").filter({ hasText: "vm1" })).toContainText("completed");
+  // The timings chart has a new point: this migration, which hovering names and clicking opens.
+  const point = page.getByTestId("timings-chart").locator(`[data-testid="timing-point"][data-id="${migrationId}"]`);
+  await expect(point).toHaveCount(1, { timeout: 60_000 });
+  await expect(page.getByTestId("timing-point")).toHaveCount(pointsBefore + 1);
+  await point.hover();
+  await expect(page.getByRole("tooltip")).toContainText("vm1: host-a1 → host-b1");
+  await shot(page, testInfo, "7-timings-after");
+  await point.click();
+  await expect(page).toHaveURL(new RegExp(`/migrations/${migrationId}$`));
 });

@@ -62,13 +62,14 @@ curl -fsS "$url/healthz" >/dev/null || { echo "Ferry did not answer at $url with
 
 echo
 echo "  Ferry is running: $url"
-password=$(grep -o 'created user "admin" with password: [^ ]*' "$LOG_FILE" | tail -n 1 | sed 's/.*password: //' || true)
-if [ -n "$password" ]; then
-  echo "  Sign in as: admin / $password"
+# The server keeps a generated first password in a private file, never in its log.
+PASSWORD_FILE=$DATA_DIR/initial-admin-password
+if [ -s "$PASSWORD_FILE" ]; then
+  echo "  Sign in as: admin / $(head -n 1 "$PASSWORD_FILE")   (from $PASSWORD_FILE)"
 elif [ -n "${FERRY_ADMIN_PASSWORD:-}" ]; then
   echo "  Sign in as: admin / (FERRY_ADMIN_PASSWORD)"
 else
-  echo "  Sign in as: admin (password printed at first start; new one: npm run admin -- reset-password admin)"
+  echo "  Sign in as: admin (first password no longer on file; new one: npm run admin -- reset-password admin)"
 fi
 echo "  Stop it:    scripts/up.sh --stop   (also takes the lab down)"
 if [ "${FERRY_LAB:-1}" = 1 ]; then

@@ -45,8 +45,24 @@ export const envSchema = z.object({
   FERRY_LAB: bool.default(false),
   /** Prefix of the lab's network namespaces (a second lab, e.g. for tests, needs its own). */
   FERRY_LAB_NS_PREFIX: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/, "FERRY_LAB_NS_PREFIX: lowercase letters, digits, dashes").default("ferry-lab-"),
+  /** MiB each hypervisor host keeps for itself when instances are placed (Nova's reserved_host_memory_mb). */
+  FERRY_HOST_RESERVED_MIB: z.coerce.number().int().min(0).max(1_048_576).default(512),
   /** Serve the dashboard from a `next build` (production) or compile on demand (development). */
   FERRY_NEXT_DEV: bool.optional(),
+  /** Several instances: Redis for Socket.IO's adapter, the active-instance lease and forwarding (`redis://…`, `rediss://…`). */
+  FERRY_REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'FERRY_REDIS_URL must start with "redis://" or "rediss://"').optional(),
+  /** Prefix of every Redis key and channel: instances with the same prefix form one deployment. */
+  FERRY_CLUSTER: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "FERRY_CLUSTER: lowercase letters, digits, dashes").default("ferry"),
+  /** Lifetime of the active-instance lease; a crashed active instance is replaced within it. */
+  FERRY_LEASE_TTL_MS: z.coerce.number().int().min(1000).max(600_000).default(15_000),
+  /** How long an instance waits for the active one to answer a forwarded request. */
+  FERRY_FORWARD_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** Real hypervisor hosts (JSON, see server/hypervisors/hosts-file.ts); not together with FERRY_LAB. */
+  FERRY_HOSTS_FILE: z.string().optional(),
+  /** Least severe level written to the JSON log on stdout. */
+  FERRY_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Bearer token for GET /metrics; unset: /metrics answers only clients on loopback. */
+  FERRY_METRICS_TOKEN: z.string().min(16, "FERRY_METRICS_TOKEN must have at least 16 characters").optional(),
 });
 
 export type Env = z.infer<typeof envSchema> & { DATABASE_URL: string; FERRY_OF_UNIX: string };
@@ -60,6 +76,9 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     throw new Error(`invalid configuration:\n${lines.join("\n")}`);
   }
   const env = parsed.data;
+  if (env.FERRY_HOSTS_FILE && env.FERRY_LAB) {
+    throw new Error("invalid configuration:\n  FERRY_HOSTS_FILE and FERRY_LAB exclude each other (the lab brings its own hosts)");
+  }
   if (env.FERRY_OF_TLS && !(env.FERRY_OF_TLS_KEY && env.FERRY_OF_TLS_CERT)) {
     throw new Error("invalid configuration:\n  FERRY_OF_TLS needs FERRY_OF_TLS_KEY and FERRY_OF_TLS_CERT");
   }

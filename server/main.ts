@@ -6,26 +6,29 @@ import next from "next";
 import { loadEnv } from "./env";
 import { ROOT } from "./database/providers";
 import { startFerry } from "./start";
+import { logger } from "./log";
 
 async function main(): Promise<void> {
   const env = loadEnv();
+  logger.level = env.FERRY_LOG_LEVEL;
   const dev = env.FERRY_NEXT_DEV ?? env.NODE_ENV !== "production";
   const app = next({ dev, dir: ROOT, hostname: env.FERRY_HOST, port: env.FERRY_PORT });
   await app.prepare();
   const handle = app.getRequestHandler();
 
   const ferry = await startFerry(env, { pages: (req, res) => handle(req, res) });
-  console.log(`Ferry is listening on ${ferry.url} (${dev ? "development" : "production"} build)`);
+  // Scripts find the URL with /Ferry is listening on (http:\/\/\S+)/: keep a space after it.
+  logger.info({ url: ferry.url, build: dev ? "development" : "production" }, `Ferry is listening on ${ferry.url} (${dev ? "development" : "production"} build)`);
 
   let signals = 0;
   const shutdown = (signal: NodeJS.Signals) => {
     if (++signals > 1) {
-      console.log(`${signal} again: exiting now`);
+      logger.warn({ signal }, `${signal} again: exiting now`);
       process.exit(1);
     }
-    console.log(`${signal}: shutting down`);
+    logger.info({ signal }, `${signal}: shutting down`);
     const watchdog = setTimeout(() => {
-      console.error("shutdown took longer than 20 s; exiting");
+      logger.error("shutdown took longer than 20 s; exiting");
       process.exit(1);
     }, 20_000);
     watchdog.unref();
@@ -33,11 +36,11 @@ async function main(): Promise<void> {
       .stop(signal)
       .then(() => app.close?.())
       .then(() => {
-        console.log("stopped");
+        logger.info("stopped");
         process.exit(0);
       })
       .catch((err) => {
-        console.error(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+        logger.error({ err }, `shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
         process.exit(1);
       });
   };
@@ -46,6 +49,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? err.message : String(err));
+  logger.fatal({ err }, err instanceof Error ? err.message : String(err));
   process.exit(1);
 });

@@ -10,6 +10,7 @@ import type { OpenFlowController } from "../controller/controller";
 import type { Lab } from "./lab/lab";
 import type { HypervisorDriver } from "./hypervisors/driver";
 import type { Orchestrator } from "./migration/orchestrator";
+import type { ClusterNode } from "./cluster/node";
 
 export interface Services {
   env: Env;
@@ -26,6 +27,8 @@ export interface Services {
   migrations: Orchestrator | null;
   /** Set once Socket.IO is attached to the HTTP server. */
   io: FerryIo | null;
+  /** This instance's place among several (FERRY_REDIS_URL), else null. */
+  cluster: ClusterNode | null;
 }
 
 export function createServices(env: Env, db: Db): Services {
@@ -43,5 +46,6 @@ export function createServices(env: Env, db: Db): Services {
     lab: null,
     hypervisors: new Map(),
     migrations: null,
+    cluster: null,
   };
 }

@@ -58,6 +58,47 @@ export class Subsystems {
     }
   }
 
+  /** Starts one subsystem by name unless it runs already (e.g. the lab after `lab down`). */
+  async startOne(name: string, log: (line: string) => void = () => {}): Promise<SubsystemStatus> {
+    const e = this.entry(name);
+    if (e.status.state === "running" || e.status.state === "starting") return { ...e.status };
+    if (e.status.state === "stopping") throw new Error(`${name} is stopping; try again when it has stopped`);
+    this.set(e, "starting");
+    try {
+      await e.sub.start();
+      this.set(e, "running");
+      log(`${name}: running`);
+    } catch (err) {
+      this.set(e, "failed", err);
+      // Whatever it had brought up is taken down again.
+      await e.sub.stop().catch(() => {});
+      throw new Error(`${name} failed to start: ${message(err)}`);
+    }
+    return { ...e.status };
+  }
+
+  /** Stops one running subsystem by name; the others keep running. */
+  async stopOne(name: string, log: (line: string) => void = () => {}): Promise<SubsystemStatus> {
+    const e = this.entry(name);
+    if (e.status.state !== "running" && e.status.state !== "failed") return { ...e.status };
+    this.set(e, "stopping");
+    try {
+      await e.sub.stop();
+      this.set(e, "stopped");
+      log(`${name}: stopped`);
+    } catch (err) {
+      this.set(e, "failed", err);
+      throw new Error(`${name} failed to stop: ${message(err)}`);
+    }
+    return { ...e.status };
+  }
+
+  private entry(name: string): { sub: Subsystem; status: SubsystemStatus } {
+    const e = this.entries.find((x) => x.sub.name === name);
+    if (!e) throw new Error(`no subsystem "${name}" on this server`);
+    return e;
+  }
+
   private set(e: { status: SubsystemStatus }, state: SubsystemState, err?: unknown): void {
     e.status = { ...e.status, state, error: err === undefined ? null : message(err), since: new Date() };
   }

@@ -1,14 +1,24 @@
 "use client";
 // The lab's sites side by side: each site's subnet, its hosts with their bridge's datapath id and
-// whether that bridge is connected to the controller, the GRE tunnels, and the site's client.
+// whether that bridge is connected to the controller, the GRE tunnels, the site's client, and the
+// VMs as chips on their host. A migrating VM shows on both hosts, joined by an arrow with its
+// progress; at commitment it moves (live through Socket.IO).
+import Link from "next/link";
+import { useLayoutEffect, useRef, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../trpc";
 import { Card, EmptyState, ErrorBox, Loading, Pill } from "../_components/ui";
+import { useSiteFilter } from "../_components/site-filter";
+import { useLiveMigrations, type LiveMigration } from "./live-migrations";
 
 export function OverviewLab() {
   const trpc = useTRPC();
   const lab = useQuery(trpc.lab.status.queryOptions(undefined, { refetchInterval: 5_000 }));
   const switches = useQuery(trpc.switches.list.queryOptions(undefined, { refetchInterval: 5_000 }));
+  const vms = useQuery(trpc.inventory.vms.queryOptions(undefined, { refetchInterval: 10_000 }));
+  const { running } = useLiveMigrations();
+  const { site: only, matches } = useSiteFilter();
+  const box = useRef<HTMLDivElement>(null);
   if (lab.isPending || switches.isPending) return <Loading label="Loading the lab…" />;
   if (lab.error) return <ErrorBox error={lab.error} />;
   if (!lab.data.enabled) {
@@ -21,14 +31,18 @@ export function OverviewLab() {
   }
   const data = lab.data;
   const connected = new Set((switches.data?.switches ?? []).map((s) => s.dpid));
-  const sites = [...new Set(data.hosts.map((h) => h.site))];
+  const sites = [...new Set(data.hosts.map((h) => h.site))].filter((x) => matches(x));
+  const moving = new Map(running.map((m) => [m.vmName, m]));
   return (
     <Card title={`Lab topology ${data.up ? "" : "(degraded)"}`}>
       <div className="mb-3 flex items-center gap-3 text-sm text-slate-600">
         <Pill tone={data.up ? "ok" : "failed"}>{data.up ? "up" : "problems"}</Pill>
         <span>inter-site link: {data.wanRateMbit === null ? "unlimited" : `${data.wanRateMbit} Mbit/s`}</span>
+        {only !== null && <span className="text-xs text-slate-500">showing site {only.toUpperCase()} only</span>}
+        {vms.error && <span className="text-xs text-red-700">VMs unavailable: {vms.error.message}</span>}
       </div>
-      <div className="grid grid-cols-1 gap-4 md:grid-cols-2" data-testid="lab-topology">
+      {sites.length === 0 && <EmptyState title={`No lab host at site ${only?.toUpperCase()}`}>Choose another site, or All, in the top bar.</EmptyState>}
+      <div ref={box} className="relative grid grid-cols-1 gap-4 md:grid-cols-2" data-testid="lab-topology">
         {sites.map((site) => (
           <section key={site} className="rounded-lg border border-slate-200 bg-slate-50 p-3">
             <h3 className="mb-2 text-sm font-semibold text-slate-700">
@@ -53,6 +67,7 @@ export function OverviewLab() {
                     <span>tunnels</span>
                     <span className="font-mono">{h.tunnels.join(", ") || "—"}</span>
                   </div>
+                  <VmChips host={h.name} vms={vms.data} pending={vms.isPending} moving={moving} running={running} />
                 </div>
               ))}
             {data.clients
@@ -64,6 +79,7 @@ export function OverviewLab() {
               ))}
           </section>
         ))}
+        <MigrationArrows box={box} running={running} />
       </div>
       {data.problems.length > 0 && (
         <ul className="mt-3 list-disc pl-5 text-sm text-red-700">
@@ -73,5 +89,108 @@ export function OverviewLab() {
         </ul>
       )}
     </Card>
+  );
+}
+
+type VmRow = { name: string; host: string | null; state: string; ports: { ip: string | null }[] };
+
+/** The VMs on one host; a VM leaving shows where it goes, one arriving shows as a dashed chip. */
+function VmChips({ host, vms, pending, moving, running }: { host: string; vms: VmRow[] | undefined; pending: boolean; moving: Map<string, LiveMigration>; running: LiveMigration[] }) {
+  if (pending) return <div className="mt-2 text-xs text-slate-400">VMs…</div>;
+  const here = (vms ?? []).filter((v) => v.host === host);
+  const arriving = running.filter((m) => m.destHost === host && !here.some((v) => v.name === m.vmName));
+  if (here.length === 0 && arriving.length === 0) return <div className="mt-2 text-xs text-slate-400">no VMs</div>;
+  return (
+    <ul className="mt-2 flex flex-wrap gap-1.5" aria-label={`VMs on ${host}`}>
+      {here.map((v) => {
+        const m = moving.get(v.name);
+        return (
+          <li
+            key={v.name}
+            data-vm-chip={v.name}
+            data-host={host}
+            data-role={m ? "source" : "resident"}
+            className={`rounded-full border px-2 py-0.5 text-xs ${m ? "border-sky-400 bg-sky-50 text-sky-800" : v.state === "running" ? "border-emerald-300 bg-emerald-50 text-emerald-800" : "border-slate-300 bg-slate-50 text-slate-600"}`}
+            title={`${v.name} · ${v.state}${v.ports[0]?.ip ? ` · ${v.ports[0].ip}` : ""}`}
+          >
+            {v.name}
+            {m && (
+              <Link href={`/migrations/${m.id}`} className="ml-1 font-medium hover:underline">
+                → {m.destHost} {Math.round(m.progress * 100)}%
+              </Link>
+            )}
+          </li>
+        );
+      })}
+      {arriving.map((m) => (
+        <li key={m.vmName} data-vm-chip={m.vmName} data-host={host} data-role="destination" className="rounded-full border border-dashed border-sky-400 px-2 py-0.5 text-xs text-sky-700">
+          {m.vmName}{" "}
+          <Link href={`/migrations/${m.id}`} className="hover:underline">
+            ← {m.sourceHost} · {m.phase} {Math.round(m.progress * 100)}%
+          </Link>
+          <span className="ml-1.5 inline-block h-1 w-10 overflow-hidden rounded bg-sky-100 align-middle">
+            <span className="block h-full bg-sky-500 transition-all" style={{ width: `${Math.round(m.progress * 100)}%` }} />
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** An arrow from each migrating VM's chip on its source host to its chip on the destination. */
+function MigrationArrows({ box, running }: { box: React.RefObject<HTMLDivElement | null>; running: LiveMigration[] }) {
+  const [lines, setLines] = useState<{ id: string; x1: number; y1: number; x2: number; y2: number; label: string }[]>([]);
+  const sig = running.map((m) => `${m.id}:${Math.round(m.progress * 100)}:${m.phase}`).join("|");
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const measure = () => {
+      const base = el.getBoundingClientRect();
+      const next = running.flatMap((m) => {
+        const from = el.querySelector(`[data-vm-chip="${CSS.escape(m.vmName)}"][data-role="source"]`);
+        const to = el.querySelector(`[data-vm-chip="${CSS.escape(m.vmName)}"][data-role="destination"]`);
+        if (!from || !to) return [];
+        const a = from.getBoundingClientRect();
+        const b = to.getBoundingClientRect();
+        const rightward = b.left >= a.left;
+        return [{
+          id: m.id,
+          x1: (rightward ? a.right : a.left) - base.left,
+          y1: a.top + a.height / 2 - base.top,
+          x2: (rightward ? b.left : b.right) - base.left,
+          y2: b.top + b.height / 2 - base.top,
+          label: `${Math.round(m.progress * 100)}%`,
+        }];
+      });
+      setLines(next);
+    };
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [box, sig]);
+  if (lines.length === 0) return null;
+  return (
+    <svg className="pointer-events-none absolute inset-0 h-full w-full overflow-visible" aria-hidden="true" data-testid="migration-arrows">
+      <defs>
+        <marker id="ferry-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+          <path d="M0 0L10 5L0 10z" fill="#0284c7" />
+        </marker>
+      </defs>
+      {lines.map((l) => {
+        const mx = (l.x1 + l.x2) / 2;
+        const my = Math.min(l.y1, l.y2) - 28;
+        return (
+          <g key={l.id}>
+            <path d={`M${l.x1},${l.y1} Q${mx},${my} ${l.x2},${l.y2}`} fill="none" stroke="#0284c7" strokeWidth="2" strokeDasharray="5 4" markerEnd="url(#ferry-arrow)">
+              <animate attributeName="stroke-dashoffset" from="18" to="0" dur="0.8s" repeatCount="indefinite" />
+            </path>
+            <text x={mx} y={(my + (l.y1 + l.y2) / 2) / 2} textAnchor="middle" fontSize="11" fontWeight="600" fill="#0369a1" stroke="white" strokeWidth="3" paintOrder="stroke">
+              {l.label}
+            </text>
+          </g>
+        );
+      })}
+    </svg>
   );
 }

@@ -5,6 +5,8 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../trpc";
 import { FerryMark } from "./ferry-mark";
 import { RealtimeProvider, useRealtime } from "./realtime";
+import { SiteFilterProvider, SitePicker } from "./site-filter";
+import { GlobalSearch } from "./global-search";
 
 export const NAV = [
   { href: "/", label: "Overview" },
@@ -62,37 +64,45 @@ export function Shell({ children }: { children: React.ReactNode }) {
   const pathname = usePathname();
   return (
     <RealtimeProvider>
-      <div className="flex min-h-full">
-        <nav className="flex w-52 shrink-0 flex-col bg-slate-900 text-slate-300" aria-label="Main">
-          <Link href="/" className="flex items-center gap-2.5 px-4 py-4 text-white">
-            <FerryMark className="h-7 w-7" />
-            <span className="text-base font-semibold tracking-tight">Ferry</span>
-          </Link>
-          <ul className="mt-2 space-y-0.5 px-2">
-            {NAV.map((item) => {
-              const active = isActive(pathname, item.href);
-              return (
-                <li key={item.href}>
-                  <Link
-                    href={item.href}
-                    aria-current={active ? "page" : undefined}
-                    className={`block rounded px-3 py-1.5 text-sm ${active ? "bg-slate-800 font-medium text-white" : "hover:bg-slate-800/60 hover:text-white"}`}
-                  >
-                    {item.label}
-                  </Link>
-                </li>
-              );
-            })}
-          </ul>
-        </nav>
-        <div className="flex min-w-0 flex-1 flex-col">
-          <header className="flex h-12 items-center justify-between border-b border-slate-200 bg-white px-5">
-            <LiveIndicator />
-            <UserMenu />
-          </header>
-          <main className="min-w-0 flex-1 p-5">{children}</main>
+      <SiteFilterProvider>
+        <div className="flex min-h-full">
+          <nav className="flex w-52 shrink-0 flex-col bg-slate-900 text-slate-300" aria-label="Main">
+            <Link href="/" className="flex items-center gap-2.5 px-4 py-4 text-white">
+              <FerryMark className="h-7 w-7" />
+              <span className="text-base font-semibold tracking-tight">Ferry</span>
+            </Link>
+            <ul className="mt-2 space-y-0.5 px-2">
+              {NAV.map((item) => {
+                const active = isActive(pathname, item.href);
+                return (
+                  <li key={item.href}>
+                    <Link
+                      href={item.href}
+                      aria-current={active ? "page" : undefined}
+                      className={`block rounded px-3 py-1.5 text-sm ${active ? "bg-slate-800 font-medium text-white" : "hover:bg-slate-800/60 hover:text-white"}`}
+                    >
+                      {item.label}
+                    </Link>
+                  </li>
+                );
+              })}
+            </ul>
+          </nav>
+          <div className="flex min-w-0 flex-1 flex-col">
+            <header className="flex h-12 items-center justify-between gap-4 border-b border-slate-200 bg-white px-5">
+              <div className="flex items-center gap-4">
+                <SitePicker />
+                <GlobalSearch />
+              </div>
+              <div className="flex items-center gap-4">
+                <LiveIndicator />
+                <UserMenu />
+              </div>
+            </header>
+            <main className="min-w-0 flex-1 p-5">{children}</main>
+          </div>
         </div>
-      </div>
+      </SiteFilterProvider>
     </RealtimeProvider>
   );
 }

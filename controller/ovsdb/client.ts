@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Row } from './datum';
 import {
   OvsdbConnectionError,
@@ -11,7 +12,61 @@ import {
 import { JsonFramer } from './framer';
 import type { Operation, ResultsOf } from './ops';
 
-export type OvsdbAddress = { path: string } | { host: string; port: number };
+/** TLS material, as ovsdb-server's `--private-key`, `--certificate` and `--ca-cert` (PEM). */
+export interface OvsdbTlsOptions {
+  key: string | Buffer;
+  cert: string | Buffer;
+  ca: string | Buffer;
+  /**
+   * Also require the server certificate to name this host (off by default: OVS itself checks
+   * only that the peer's certificate chains to the CA, and ovs-pki certificates name no host).
+   */
+  servername?: string;
+}
+
+export type OvsdbAddress = { path: string } | { host: string; port: number } | { host: string; port: number; tls: OvsdbTlsOptions };
+
+/**
+ * Parses an OVS remote as ovs-vsctl writes it: `unix:PATH`, `tcp:HOST:PORT` or `ssl:HOST:PORT`
+ * (an IPv6 host in brackets). `ssl:` needs the TLS material.
+ */
+export function parseOvsdbRemote(remote: string, tlsOptions?: OvsdbTlsOptions): OvsdbAddress {
+  const m = /^(unix|tcp|ssl):(.+)$/.exec(remote.trim());
+  if (!m) throw new Error(`OVSDB remote "${remote}" must be unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT`);
+  const [, kind, rest] = m as unknown as [string, 'unix' | 'tcp' | 'ssl', string];
+  if (kind === 'unix') return { path: rest };
+  const hp = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(rest);
+  const port = hp ? Number(hp[2]) : NaN;
+  if (!hp || port < 1 || port > 65535) throw new Error(`OVSDB remote "${remote}": expected ${kind}:HOST:PORT with a port from 1 to 65535`);
+  const host = hp[1]!.replace(/^\[|\]$/g, '');
+  if (kind === 'tcp') return { host, port };
+  if (!tlsOptions) throw new Error(`OVSDB remote "${remote}" is ssl: it needs a private key, a certificate and a CA certificate`);
+  return { host, port, tls: tlsOptions };
+}
+
+/** The address back in OVS remote form (for messages). */
+export function formatOvsdbRemote(address: OvsdbAddress): string {
+  if ('path' in address) return `unix:${address.path}`;
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  return `${'tls' in address ? 'ssl' : 'tcp'}:${host}:${address.port}`;
+}
+
+function openSocket(address: OvsdbAddress): { socket: net.Socket; ready: 'connect' | 'secureConnect' } {
+  if ('path' in address) return { socket: net.createConnection({ path: address.path }), ready: 'connect' };
+  if (!('tls' in address)) return { socket: net.createConnection({ host: address.host, port: address.port }), ready: 'connect' };
+  const { key, cert, ca, servername } = address.tls;
+  const socket = tls.connect({
+    host: address.host,
+    port: address.port,
+    key,
+    cert,
+    ca,
+    // The chain is always verified against `ca`; the host name only when asked for.
+    rejectUnauthorized: true,
+    ...(servername ? { servername } : { checkServerIdentity: () => undefined }),
+  });
+  return { socket, ready: 'secureConnect' };
+}
 
 export interface OvsdbClientOptions {
   /** Per-request reply timeout (default 10 s). */
@@ -135,9 +190,9 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
 
   static connect(address: OvsdbAddress, opts: OvsdbClientOptions = {}): Promise<OvsdbClient> {
     const connectTimeout = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const where = 'path' in address ? `unix:${address.path}` : `tcp:${address.host}:${address.port}`;
+    const where = formatOvsdbRemote(address);
     return new Promise((resolve, reject) => {
-      const socket = 'path' in address ? net.createConnection({ path: address.path }) : net.createConnection({ host: address.host, port: address.port });
+      const { socket, ready } = openSocket(address);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new OvsdbConnectionError(`connect to ${where} timed out after ${connectTimeout} ms`));
@@ -147,7 +202,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
         reject(new OvsdbConnectionError(`cannot connect to ${where}: ${err.message}`));
       };
       socket.once('error', onError);
-      socket.once('connect', () => {
+      socket.once(ready, () => {
         clearTimeout(timer);
         socket.off('error', onError);
         resolve(new OvsdbClient(socket, opts));

@@ -4,3 +4,4 @@ export * from './errors';
 export * from './framer';
 export * from './ops';
 export * from './vswitch';
+export * from './session';

@@ -8,6 +8,7 @@ import { switchesRouter } from "./routers/switches";
 import { labRouter } from "./routers/lab";
 import { inventoryRouter } from "./routers/inventory";
 import { migrationsRouter } from "./routers/migrations";
+import { imagesRouter, instancesRouter } from "./routers/instances";
 
 export const appRouter = router({
   auth: authRouter,
@@ -18,6 +19,8 @@ export const appRouter = router({
   lab: labRouter,
   inventory: inventoryRouter,
   migrations: migrationsRouter,
+  images: imagesRouter,
+  instances: instancesRouter,
 });
 
 export type AppRouter = typeof appRouter;

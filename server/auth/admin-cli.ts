@@ -4,6 +4,7 @@ import { loadEnv } from "../env";
 import { openDb } from "../db";
 import { deployMigrations } from "../database/migrate";
 import { hashPassword, randomPassword } from "./password";
+import { forgetInitialPassword } from "./bootstrap";
 
 async function main(): Promise<void> {
   const [verb, username] = process.argv.slice(2);
@@ -22,6 +23,8 @@ async function main(): Promise<void> {
       await db.user.update({ where: { id: user.id }, data: { passwordHash: await hashPassword(password) } });
       await db.session.deleteMany({ where: { userId: user.id } });
       await db.auditEvent.create({ data: { userId: user.id, username: "(console)", action: "admin.resetPassword", target: username, outcome: "ok" } });
+      // The first-start password file would now be wrong; this terminal is where the new one goes.
+      if (username === "admin") forgetInitialPassword(env.FERRY_DATA_DIR);
       console.log(`new password for ${username}: ${password}`);
       return;
     }

@@ -1,4 +1,5 @@
-// The lab's registration in the inventory, on a real migrated SQLite database.
+// The lab's registration in the inventory, on a real migrated SQLite database and, when
+// FERRY_TEST_POSTGRES_URL is set, on a fresh PostgreSQL database too.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -7,22 +8,26 @@ import { deployMigrations } from "../database/migrate";
 import { openDb, type Db } from "../db";
 import { DEFAULT_TOPOLOGY, planLab, TWO_BY_TWO } from "../lab/topology";
 import { LAB_NETWORK, markLabDown, registerLab, registerLabVms } from "./lab-sync";
+import { freshPostgresDatabase, TEST_DATABASES } from "../testing/ferry-instance";
 
-let dir: string;
-let db: Db;
+describe.each(TEST_DATABASES)("lab registration on %s", (database) => {
+  let dir: string;
+  let db: Db;
+  let pg: { url: string; drop(): Promise<void> } | null = null;
 
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-inv-"));
-  const url = `file:${path.join(dir, "inv.db")}`;
-  await deployMigrations(url);
-  db = await openDb(url);
-});
-afterAll(async () => {
-  await db?.$disconnect();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-inv-"));
+    if (database === "postgresql") pg = await freshPostgresDatabase(process.env.FERRY_TEST_POSTGRES_URL!);
+    const url = pg?.url ?? `file:${path.join(dir, "inv.db")}`;
+    await deployMigrations(url);
+    db = await openDb(url);
+  });
+  afterAll(async () => {
+    await db?.$disconnect();
+    await pg?.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
-describe("lab registration", () => {
   const plan = planLab(TWO_BY_TWO, "t-");
 
   it("registers sites, hosts with their br-int switch, the overlay network and client ports — twice without duplicates", async () => {

@@ -4,10 +4,12 @@ import "server-only";
 import type { Db } from "../db";
 import type { LabPlan } from "../lab/topology";
 import type { HypervisorDriver } from "../hypervisors/driver";
+import { defaultGuestDir } from "../lab/guest/image";
+import { registerLabImage } from "./images";
 
 export const LAB_NETWORK = "lab-overlay";
 
-export async function registerLab(db: Db, plan: LabPlan, hostUri: (host: string) => string | null = () => null): Promise<void> {
+export async function registerLab(db: Db, plan: LabPlan, hostUri: (host: string) => string | null = () => null, guestDir: string = defaultGuestDir()): Promise<void> {
   for (const s of plan.sites) {
     await db.site.upsert({
       where: { name: s.name },
@@ -36,6 +38,8 @@ export async function registerLab(db: Db, plan: LabPlan, hostUri: (host: string)
       update: { status: "active" },
     });
   }
+  // The lab's guest image joins the catalogue (once built; a lab without VMs may not have built it).
+  await registerLabImage(db, guestDir);
 }
 
 /** The lab's VMs with their ports, bound (active) on the host each runs on. */
@@ -63,7 +67,8 @@ export async function registerLabVms(db: Db, plan: LabPlan, states: Map<string, 
 /** The lab went down: its hosts are unreachable until it comes back. */
 export async function markLabDown(db: Db, plan: LabPlan): Promise<void> {
   await db.host.updateMany({ where: { name: { in: plan.hosts.map((h) => h.name) } }, data: { status: "down" } });
-  await db.vm.updateMany({ where: { id: { in: plan.vms.map((v) => v.uuid) } }, data: { state: "shutoff" } });
+  // Launched instances went down with their hosts too.
+  await db.vm.updateMany({ where: { OR: [{ id: { in: plan.vms.map((v) => v.uuid) } }, { host: { name: { in: plan.hosts.map((h) => h.name) } } }] }, data: { state: "shutoff" } });
 }
 
 /** Asks each host's driver for its CPUs and memory and stores them; a host that does not answer is marked down. */

@@ -10,12 +10,14 @@ import { markLabDown, recordHostFacts, registerLab, registerLabVms } from "../in
 import type { HypervisorDriver } from "../hypervisors/driver";
 import { labDrivers } from "../hypervisors/lab-drivers";
 import { defaultGuestDir } from "./guest/image";
+import { lineSink, type Logger } from "../log";
 
 /**
  * `drivers` is filled with one hypervisor driver per lab host once the lab is up, and emptied
  * when it goes down.
  */
-export function createLabSubsystem(env: Env, db: Db, drivers: Map<string, HypervisorDriver>, log: (line: string) => void): { lab: Lab; subsystem: Subsystem } {
+export function createLabSubsystem(env: Env, db: Db, drivers: Map<string, HypervisorDriver>, logger: Logger): { lab: Lab; subsystem: Subsystem } {
+  const log = lineSink(logger.child({ component: "lab" }));
   const lab = new Lab({
     dir: path.join(env.FERRY_DATA_DIR, "lab"),
     controllerSocket: env.FERRY_OF_UNIX,

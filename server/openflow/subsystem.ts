@@ -6,6 +6,7 @@ import path from "node:path";
 import { OpenFlowController, type ListenSpec } from "../../controller/controller";
 import type { Env } from "../env";
 import type { Subsystem } from "../subsystems";
+import { lineSink, type Logger } from "../log";
 
 export function listenSpecs(env: Env): ListenSpec[] {
   const specs: ListenSpec[] = [];
@@ -34,8 +35,9 @@ function hostPort(s: string): { host: string; port: number } {
   return { host: s.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(s.slice(i + 1)) };
 }
 
-export function createControllerSubsystem(env: Env, log: (line: string) => void): { controller: OpenFlowController; subsystem: Subsystem } {
-  const controller = new OpenFlowController({ listen: listenSpecs(env), log });
+export function createControllerSubsystem(env: Env, logger: Logger): { controller: OpenFlowController; subsystem: Subsystem } {
+  // Lines naming a switch carry its dpid in the context (lineSink).
+  const controller = new OpenFlowController({ listen: listenSpecs(env), log: lineSink(logger.child({ component: "openflow" })) });
   return {
     controller,
     subsystem: {

@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { loadEnv } from "../env";
 import { startFerry, type RunningFerry } from "../start";
+import { initialPasswordPath } from "../auth/bootstrap";
 
 export interface TestFerry extends RunningFerry {
   dataDir: string;
@@ -43,13 +44,11 @@ export async function startTestFerry(extraEnv: Record<string, string> = {}, data
   const pgDb = database === "postgresql" ? await freshPostgresDatabase(process.env.FERRY_TEST_POSTGRES_URL!) : null;
   if (pgDb) extraEnv = { ...extraEnv, DATABASE_URL: pgDb.url };
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-test-"));
-  const adminPassword = "admin-test-password";
   const env = loadEnv({
     NODE_ENV: "test",
     FERRY_PORT: "0",
     FERRY_HOST: "127.0.0.1",
     FERRY_DATA_DIR: dataDir,
-    FERRY_ADMIN_PASSWORD: adminPassword,
     FERRY_OF_TCP: "127.0.0.1:0",
     FERRY_OF_UNIX: path.join(dataDir, "openflow.sock"),
     ...extraEnv,
@@ -67,6 +66,18 @@ export async function startTestFerry(extraEnv: Record<string, string> = {}, data
     fs.rmSync(dataDir, { recursive: true, force: true });
     await pgDb?.drop();
     throw err;
+  }
+  // As an operator would: the generated password is in the data directory, not in the log.
+  let adminPassword = env.FERRY_ADMIN_PASSWORD;
+  if (adminPassword === undefined) {
+    try {
+      adminPassword = fs.readFileSync(initialPasswordPath(dataDir), "utf8").trim();
+    } catch (err) {
+      await ferry.stop("test set-up failed");
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      await pgDb?.drop();
+      throw new Error(`no first admin password in ${dataDir} (a database with users already? pass FERRY_ADMIN_PASSWORD): ${String(err)}`);
+    }
   }
   return {
     ...ferry,
@@ -89,7 +100,8 @@ export async function trpcCall(
   cookie?: string,
 ): Promise<{ status: number; body: any; setCookie: string[] }> {
   const { default: superjson } = await import("superjson");
-  const headers: Record<string, string> = { "content-type": "application/json" };
+  // Not a browser: name the client, as the same-origin guard asks of every non-browser caller.
+  const headers: Record<string, string> = { "content-type": "application/json", "x-ferry-client": "ferry-test" };
   if (cookie) headers.cookie = cookie;
   const encoded = input === undefined ? undefined : superjson.serialize(input);
   const res =

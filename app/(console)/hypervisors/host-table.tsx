@@ -4,18 +4,26 @@ import { useTRPC } from "../../trpc";
 import { EmptyState, ErrorBox, Loading, Pill } from "../../_components/ui";
 import { RelativeTime } from "../../_components/time";
 import { Mono } from "../../_components/copy";
+import { SiteScope, useSiteFilter } from "../../_components/site-filter";
 
 const STATUS_TONE = { up: "ok", down: "failed", unknown: "neutral" } as const;
 
 export function HostTable() {
   const trpc = useTRPC();
   const hosts = useQuery(trpc.inventory.hosts.queryOptions(undefined, { refetchInterval: 10_000 }));
+  const { site, matches } = useSiteFilter();
   if (hosts.isPending) return <Loading />;
   if (hosts.error) return <ErrorBox error={hosts.error} />;
   if (hosts.data.length === 0) {
     return <EmptyState title="No hypervisors registered">Hosts appear here when the lab starts or when a host is added.</EmptyState>;
   }
+  const rows = hosts.data.filter((h) => matches(h.site));
+  if (rows.length === 0) {
+    return <EmptyState title={`No hypervisors at site ${site?.toUpperCase()}`}>Choose another site, or All, in the top bar.</EmptyState>;
+  }
   return (
+    <>
+    <SiteScope shown={rows.length} total={hosts.data.length} noun="hosts" />
     <div className="overflow-hidden rounded-lg border border-slate-200 bg-white">
       <table className="w-full text-sm" data-testid="host-table">
         <thead className="bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500">
@@ -32,8 +40,8 @@ export function HostTable() {
           </tr>
         </thead>
         <tbody className="divide-y divide-slate-100">
-          {hosts.data.map((h) => (
-            <tr key={h.name} className="hover:bg-slate-50">
+          {rows.map((h) => (
+            <tr key={h.name} id={`host-${h.name}`} className="scroll-mt-16 hover:bg-slate-50 target:bg-accent-50">
               <td className="px-3 py-1.5 font-medium">
                 {h.name}
                 {h.source === "lab" && <span className="ml-2 text-xs font-normal text-slate-400">lab</span>}
@@ -70,5 +78,6 @@ export function HostTable() {
         </tbody>
       </table>
     </div>
+    </>
   );
 }

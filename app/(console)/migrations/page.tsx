@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { PageHeader } from "../../_components/ui";
 import { MigrationList } from "./migration-list";
+import { TimingsCard } from "./timings-chart";
 
 export const metadata: Metadata = { title: "Migrations" };
 
@@ -8,7 +9,10 @@ export default function MigrationsPage() {
   return (
     <>
       <PageHeader title="Migrations" description="Every live migration: route, memory, total time, downtime and outcome." />
-      <MigrationList />
+      <div className="space-y-5">
+        <TimingsCard />
+        <MigrationList />
+      </div>
     </>
   );
 }

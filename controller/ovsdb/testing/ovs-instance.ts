@@ -30,6 +30,8 @@ export interface StartOvsOptions {
   netns?: string | null;
   /** Also start ovs-vswitchd (fills ofport, datapath_id, ...). */
   withVswitchd: boolean;
+  /** More ovsdb-server arguments (e.g. `--remote=ptcp:PORT:127.0.0.1`, SSL key and certificates). */
+  serverArgs?: readonly string[];
 }
 
 export interface OvsInstance {
@@ -221,6 +223,7 @@ export async function startOvs(opts: StartOvsOptions): Promise<OvsInstance> {
         `--log-file=${path.join(dir, 'ovsdb-server.log')}`,
         '--detach',
         '--no-chdir',
+        ...(opts.serverArgs ?? []),
       ]),
       env,
     );

@@ -32,6 +32,11 @@ export const authRouter = router({
       throw new TRPCError({ code: "UNAUTHORIZED", message: "wrong username or password" });
     }
     loginLimiter.recordSuccess(input.username);
+    // Always a fresh token: a session this browser held before is ended, never carried over.
+    if (ctx.session) {
+      await deleteSession(db, ctx.session.sessionId);
+      if (ctx.io) await disconnectSession(ctx.io, ctx.session.sessionId);
+    }
     const ttl = ctx.env.FERRY_SESSION_HOURS * 3600_000;
     const { token, expiresAt } = await createSession(db, user.id, ttl, { ip, userAgent: ctx.userAgent });
     ctx.setCookie(sessionCookie(token, expiresAt, ctx.env.FERRY_COOKIE_SECURE));

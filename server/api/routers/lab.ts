@@ -10,6 +10,20 @@ export const labRouter = router({
     return { enabled: true as const, ...(await ctx.lab.status()) };
   }),
 
+  /** Brings the lab up again after `down` (the server must run with FERRY_LAB=1). Takes up to a minute. */
+  up: adminProcedure.mutation(async ({ ctx }) => {
+    if (!ctx.lab) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "the lab is not enabled on this server (FERRY_LAB=1)" });
+    const subsystem = await ctx.subsystems.startOne("lab");
+    return { subsystem, ...(await ctx.lab.status()) };
+  }),
+
+  /** Takes the lab down (VMs, hosts, namespaces); the server keeps running. */
+  down: adminProcedure.mutation(async ({ ctx }) => {
+    if (!ctx.lab) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "the lab is not enabled on this server (FERRY_LAB=1)" });
+    const subsystem = await ctx.subsystems.stopOne("lab");
+    return { subsystem, ...(await ctx.lab.status()) };
+  }),
+
   /** Limits the inter-site link (tc tbf on the router), or lifts the limit with null. */
   setWanRate: adminProcedure.input(z.object({ mbit: z.number().positive().max(100_000).nullable() })).mutation(async ({ ctx, input }) => {
     if (!ctx.lab) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "the lab is not enabled on this server (FERRY_LAB=1)" });

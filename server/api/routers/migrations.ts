@@ -3,28 +3,75 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { adminProcedure, protectedProcedure, router, type Context } from "../trpc";
 import { MigrationConflictError, PrecheckFailedError } from "../../migration/orchestrator";
+import { ActiveInstanceUnavailableError } from "../../cluster/forward";
+import type { MigrationControl } from "../../cluster/node";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { benchSeries, migrationSeries, PAPER_LINE } from "../../analysis/timings";
 
-function orchestrator(ctx: Context) {
-  if (!ctx.migrations) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "migrations are not available on this server" });
-  return ctx.migrations;
+/** The benchmark's figure-11 results, shown on the timings chart when present and valid. */
+const FIG11_FILE = "docs/results/fig11.json";
+
+/** This instance's orchestrator, or (several instances) a forwarder to the active instance's. */
+function orchestrator(ctx: Context): MigrationControl {
+  if (ctx.migrations) return ctx.migrations;
+  if (ctx.cluster) return ctx.cluster.migrations();
+  throw new TRPCError({ code: "PRECONDITION_FAILED", message: "migrations are not available on this server" });
+}
+
+/** No instance could take a forwarded request: 503 with the reason, not a conflict. */
+function unavailable(err: unknown): void {
+  if (err instanceof ActiveInstanceUnavailableError) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: err.message });
 }
 
 const options = z
-  .object({
-    maxBandwidthMiBps: z.number().positive().max(100_000).optional(),
-    downtimeLimitMs: z.number().int().min(1).max(60_000).optional(),
+  .strictObject({
+    maxBandwidthMiBps: z.number().positive("the bandwidth cap must be more than 0 MiB/s").max(100_000, "the bandwidth cap must be at most 100000 MiB/s").optional(),
+    downtimeLimitMs: z.number().int("the downtime limit is a whole number of ms").min(1, "the downtime limit must be at least 1 ms").max(60_000, "the downtime limit must be at most 60000 ms").optional(),
     autoConverge: z.boolean().optional(),
   })
   .default({});
 
+const target = {
+  vm: z.string().trim().min(1, "name the VM").max(128),
+  destHost: z.string().trim().min(1, "name the destination host").max(128),
+};
+
+/**
+ * What can be refused from the inventory alone, before the orchestrator (and so any hypervisor
+ * driver) is asked: an unknown VM or host, a host without a driver, the VM's own host.
+ */
+async function checkTarget(ctx: Context, vmName: string, destHost: string): Promise<void> {
+  const vm = await ctx.db.vm.findUnique({ where: { name: vmName }, include: { host: true } });
+  if (!vm) throw new TRPCError({ code: "NOT_FOUND", message: `no VM "${vmName}"` });
+  if (!vm.host) throw new TRPCError({ code: "PRECONDITION_FAILED", message: `${vmName} has no known host` });
+  const dest = await ctx.db.host.findUnique({ where: { name: destHost } });
+  if (!dest) throw new TRPCError({ code: "NOT_FOUND", message: `no host "${destHost}"` });
+  if (dest.id === vm.host.id) throw new TRPCError({ code: "BAD_REQUEST", message: `${vmName} already runs on ${destHost}: choose another destination` });
+  // Only the instance that runs the drivers can tell (a forwarded request is checked there).
+  for (const host of ctx.migrations ? [vm.host.name, destHost] : []) {
+    if (!ctx.hypervisors.has(host)) throw new TRPCError({ code: "PRECONDITION_FAILED", message: `no hypervisor driver for ${host} on this server` });
+  }
+}
+
 export const migrationsRouter = router({
   /** The pre-migration checks for a VM and a destination, shown before the user confirms. */
-  precheck: protectedProcedure.input(z.object({ vm: z.string().min(1), destHost: z.string().min(1) })).query(({ ctx, input }) => orchestrator(ctx).precheck(input.vm, input.destHost)),
+  precheck: protectedProcedure.input(z.object(target)).query(async ({ ctx, input }) => {
+    const orch = orchestrator(ctx);
+    await checkTarget(ctx, input.vm, input.destHost);
+    return orch.precheck(input.vm, input.destHost).catch((err: unknown) => {
+      unavailable(err);
+      throw err;
+    });
+  }),
 
-  start: adminProcedure.input(z.object({ vm: z.string().min(1), destHost: z.string().min(1), options })).mutation(async ({ ctx, input }) => {
+  start: adminProcedure.input(z.object({ ...target, options })).mutation(async ({ ctx, input }) => {
+    const orch = orchestrator(ctx);
+    await checkTarget(ctx, input.vm, input.destHost);
     try {
-      return await orchestrator(ctx).start({ vmName: input.vm, destHost: input.destHost, options: input.options, user: ctx.session.user });
+      return await orch.start({ vmName: input.vm, destHost: input.destHost, options: input.options, user: ctx.session.user });
     } catch (err) {
+      unavailable(err);
       if (err instanceof MigrationConflictError) throw new TRPCError({ code: "CONFLICT", message: err.message });
       if (err instanceof PrecheckFailedError) throw new TRPCError({ code: "PRECONDITION_FAILED", message: err.message });
       throw err;
@@ -33,6 +80,7 @@ export const migrationsRouter = router({
 
   cancel: adminProcedure.input(z.object({ id: z.string().uuid() })).mutation(async ({ ctx, input }) => {
     await orchestrator(ctx).cancel(input.id).catch((e: Error) => {
+      unavailable(e);
       throw new TRPCError({ code: "CONFLICT", message: e.message });
     });
     return { ok: true };
@@ -40,6 +88,7 @@ export const migrationsRouter = router({
 
   forceComplete: adminProcedure.input(z.object({ id: z.string().uuid() })).mutation(async ({ ctx, input }) => {
     await orchestrator(ctx).forceComplete(input.id).catch((e: Error) => {
+      unavailable(e);
       throw new TRPCError({ code: "CONFLICT", message: e.message });
     });
     return { ok: true };
@@ -48,6 +97,20 @@ export const migrationsRouter = router({
   list: protectedProcedure.input(z.object({ limit: z.number().int().min(1).max(500).default(100) }).default({ limit: 100 })).query(({ ctx, input }) =>
     ctx.db.migration.findMany({ orderBy: { startedAt: "desc" }, take: input.limit }),
   ),
+
+  /** Total time against memory of completed migrations, per link setting, with fits; plus the benchmark's series. */
+  timings: protectedProcedure.query(async ({ ctx }) => {
+    const rows = await ctx.db.migration.findMany({
+      where: { status: "completed", totalTimeMs: { not: null } },
+      orderBy: { startedAt: "asc" },
+      select: { id: true, vmName: true, sourceHost: true, destHost: true, memoryMiB: true, totalTimeMs: true, downtimeMs: true, linkMbit: true, startedAt: true },
+    });
+    const text = await readFile(path.resolve(process.cwd(), FIG11_FILE), "utf8").catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") return null;
+      throw e;
+    });
+    return { series: migrationSeries(rows), bench: benchSeries(text, FIG11_FILE), paper: PAPER_LINE };
+  }),
 
   get: protectedProcedure.input(z.object({ id: z.string().uuid() })).query(async ({ ctx, input }) => {
     const m = await ctx.db.migration.findUnique({

@@ -3,7 +3,19 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { protectedProcedure, router } from "../trpc";
 import { toWire } from "../../realtime/wire";
+import { OFPP_ANY } from "../../../controller/openflow";
 import type { Context } from "../trpc";
+import { formatFlowStats } from "../../../controller/openflow/ofctl";
+import type { FlowEntry } from "../../../controller/flow-table";
+
+/** One `ovs-ofctl dump-flows` line for a mirrored flow (what `ferry flows` prints). */
+function dumpFlowsLine(f: FlowEntry, version: number, now: number): string {
+  const ms = Math.max(0, Math.round(now - f.installedAt));
+  return formatFlowStats(
+    { ...f, duration_sec: Math.floor(ms / 1000), duration_nsec: (ms % 1000) * 1_000_000, flags: version === 1 ? 0 : f.flags },
+    { version },
+  );
+}
 
 const dpid = z.string().regex(/^[0-9a-f]{16}$/, "a datapath id is 16 lowercase hex digits");
 
@@ -46,7 +58,32 @@ export const switchesRouter = router({
       connectedAt: new Date(dp.connectedAt),
       ports: [...dp.ports.values()].map((p) => ({ portNo: p.port_no, name: p.name, mac: p.hw_addr, config: p.config, state: p.state })).sort((a, b) => a.portNo - b.portNo),
       flows: dp.flows.entries().map((f) => toWire.flow(f, dp.version, now)),
+      dumpFlows: dp.flows.entries().map((f) => dumpFlowsLine(f, dp.version, now)),
       fdb: c.learning.fdb(dp.dpid).entries(now),
+    };
+  }),
+
+  /** Per-port counters, read from the switch now (OpenFlow port stats). */
+  portStats: protectedProcedure.input(z.object({ dpid })).query(async ({ ctx, input }) => {
+    const dp = requireController(ctx).switch(input.dpid);
+    if (!dp) throw new TRPCError({ code: "NOT_FOUND", message: `switch ${input.dpid} is not connected` });
+    const body = await dp.multipart({ kind: "port_stats", port_no: OFPP_ANY });
+    if (body.kind !== "port_stats") throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `expected port stats, got ${body.kind}` });
+    return {
+      at: new Date(),
+      ports: body.ports
+        .map((p) => ({
+          portNo: p.port_no,
+          rxPackets: p.rx_packets.toString(),
+          txPackets: p.tx_packets.toString(),
+          rxBytes: p.rx_bytes.toString(),
+          txBytes: p.tx_bytes.toString(),
+          rxDropped: p.rx_dropped.toString(),
+          txDropped: p.tx_dropped.toString(),
+          rxErrors: p.rx_errors.toString(),
+          txErrors: p.tx_errors.toString(),
+        }))
+        .sort((a, b) => a.portNo - b.portNo),
     };
   }),
 

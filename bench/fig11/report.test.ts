@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { buildSeries, type Fig11Run } from "../../server/analysis/fig11";
+import type { Fig11Outcome } from "./main";
+import { DISCUSSION_MARKER, goals, renderPage } from "./report";
+import { niceStep, renderSvg } from "./svg";
+
+const run = (memoryMiB: number, totalS: number, hypervisorTotalS: number, transferredBytes = memoryMiB * 2 ** 19): Fig11Run => ({
+  memoryMiB,
+  totalS,
+  hypervisorTotalS,
+  downtimeMs: 40,
+  transferredBytes,
+  rounds: 3,
+});
+
+describe("goals", () => {
+  it("checks the QMP intercept against 1 s and libvirt's against its own fixed cost + 0.3 s", () => {
+    const qmp = buildSeries("qmp", null, [run(512, 0.9 + 0.01 * 512, 0.5 + 0.01 * 512), run(1024, 0.9 + 0.01 * 1024, 0.5 + 0.01 * 1024)]);
+    // libvirt's own job: 5 s + 0.01 s/MiB; Ferry: 5.5 s + 0.01 s/MiB → 0.5 s over, not met
+    const lv = buildSeries("libvirt", null, [run(512, 5.5 + 5.12, 5 + 5.12), run(1024, 5.5 + 10.24, 5 + 10.24)]);
+    const g = goals([qmp, lv]);
+    expect(g[0]).toMatchObject({ met: true });
+    expect(g[1]).toMatchObject({ met: false });
+    expect(g[1]!.detail).toMatch(/5\.00 s/);
+  });
+
+  it("checks every limited link at ≥ 90 % and names its worst point", () => {
+    // 100 Mbit/s: 112.5 MB in 10 s = 90 Mbit/s (met); 50 MB in 5 s = 80 Mbit/s (not)
+    const ok = buildSeries("qmp", 100, [run(512, 11, 10, 112_500_000)]);
+    const bad = buildSeries("qmp", 100, [run(512, 11, 10, 112_500_000), run(1024, 6, 5, 50_000_000)]);
+    expect(goals([ok])[0]!.met).toBe(true);
+    expect(goals([bad])[0]).toMatchObject({ met: false });
+    expect(goals([bad])[0]!.detail).toMatch(/lowest 80\.0 %/);
+  });
+});
+
+describe("renderPage", () => {
+  const outcome = (): Fig11Outcome => ({
+    results: { machine: "test machine", date: "2026-01-01T00:00:00.000Z", command: "npx tsx bench/fig11.ts --quick", series: [buildSeries("qmp", null, [run(512, 2, 1.5), run(1024, 3, 2.5)])] },
+    failures: [{ driver: "libvirt", linkMbit: 100, memoryMiB: 2048, run: 1, reason: "guest console after the migration:\nKernel panic - not syncing" }],
+    runs: [],
+    elapsedS: 120,
+  });
+
+  it("states machine, date and command, lists the points and the runs not counted", () => {
+    const page = renderPage(outcome());
+    expect(page).toContain("test machine");
+    expect(page).toContain("2026-01-01T00:00:00.000Z");
+    expect(page).toContain("`npx tsx bench/fig11.ts --quick`");
+    expect(page).toMatch(/\| QMP, LAN \| 1024 \| 3\.00 \| 2\.50 \| 0\.50 \|/);
+    expect(page).toContain("libvirt, 100 Mbit/s, 2048 MiB, run 1: guest console after the migration:");
+  });
+
+  it("keeps a hand-written discussion across re-runs", () => {
+    const first = renderPage(outcome());
+    const edited = first.slice(0, first.indexOf(DISCUSSION_MARKER) + DISCUSSION_MARKER.length) + "\n## Discussion\n\nWhy the line is steep.\n";
+    const again = renderPage(outcome(), edited);
+    expect(again).toContain("Why the line is steep.");
+    expect(again.split(DISCUSSION_MARKER)).toHaveLength(2);
+  });
+});
+
+describe("renderSvg", () => {
+  it("draws one marker per point, each series' fitted line and the paper's line", () => {
+    const res = outcome2();
+    const svg = renderSvg(res);
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg.match(/<circle /g)).toHaveLength(3);
+    expect(svg).toContain("paper: 0.023·MB + 22.93");
+    expect(svg).toContain("QMP, LAN");
+    expect(svg).toContain("libvirt, 100 Mbit/s");
+    expect(svg.trim().endsWith("</svg>")).toBe(true);
+  });
+
+  it("picks 1-2-5 tick steps", () => {
+    expect(niceStep(4096, 8)).toBe(1000);
+    expect(niceStep(117, 6)).toBe(20);
+    expect(niceStep(0.9, 6)).toBe(0.2);
+  });
+});
+
+function outcome2() {
+  return {
+    machine: "m",
+    date: "d",
+    command: "c",
+    series: [buildSeries("qmp", null, [run(512, 2, 1.5), run(1024, 3, 2.5)]), buildSeries("libvirt", 100, [run(512, 40, 38)])],
+  };
+}

@@ -1,0 +1,47 @@
+// fig11 end to end on a real lab, kept small: 128 and 512 MiB guests, one migration each, QMP hosts,
+// LAN (about 2 minutes on an idle machine, 4 on a busy one).
+// Proves the benchmark boots loaded guests, migrates them through the orchestrator, checks them
+// afterwards, and produces the results JSON the dashboard reads. No time is asserted beyond the
+// ordering of the two points.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { Cleanups } from "../lib/lab-bench";
+import { parseArgs, runFig11 } from "./main";
+
+const root = process.getuid?.() === 0;
+
+describe.skipIf(!root)("bench/fig11 --quick on the lab", () => {
+  it("migrates a 128 and a 512 MiB loaded guest and reports a line whose larger VM takes longer", { timeout: 290_000 }, async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-fig11-smoke-"));
+    const o = parseArgs(["--quick", "--sizes", "128,512", "--drivers", "qmp", "--links", "lan", "--out-root", out]);
+    const cleanups = new Cleanups(() => {});
+    try {
+      const res = await runFig11(o, cleanups, "smoke");
+      expect(res.failures).toEqual([]);
+      expect(res.results.machine).toMatch(/GiB RAM/);
+      expect(Number.isNaN(Date.parse(res.results.date))).toBe(false);
+      expect(res.results.series).toHaveLength(1);
+      const s = res.results.series[0]!;
+      expect(s).toMatchObject({ driver: "qmp", link: "lan", linkMbit: null });
+      expect(s.points.map((p) => p.memoryMiB)).toEqual([128, 512]);
+      for (const p of s.points) {
+        expect(p.runs).toBe(1);
+        expect(p.totalS).toBeGreaterThan(0);
+        expect(p.hypervisorTotalS).toBeGreaterThan(0);
+        expect(p.totalS).toBeGreaterThanOrEqual(p.hypervisorTotalS);
+        expect(Number.isFinite(p.downtimeMs)).toBe(true);
+        expect(p.rounds).toBeGreaterThanOrEqual(1);
+        // Half the guest's memory holds random data: at least that much crossed the link.
+        expect(p.transferredBytes).toBeGreaterThan(p.memoryMiB * 0.5 * 2 ** 20);
+      }
+      expect(s.points[1]!.totalS).toBeGreaterThan(s.points[0]!.totalS);
+      expect(s.fit).not.toBeNull();
+      expect(Object.keys(s.fit!).sort()).toEqual(["intercept", "r2", "slope"]);
+    } finally {
+      await cleanups.run();
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
