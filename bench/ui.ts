@@ -7,7 +7,7 @@
 // controller over its UNIX socket and gets 10,000 flows from `ovs-ofctl add-flows`. The migrations
 // are real: the server runs its own lab (namespace prefix ferry-bui-). Everything is stopped at the end.
 //
-//   npm run build && npx tsx bench/ui.ts [--runs 3] [--flows 10000]
+//   npm run build && npx tsx bench/ui.ts [--runs 3] [--flows 10000] [--shots DIR]
 // Last line: {"bench":"ui","first_progress_ms":A,"render_10k_flows_ms":B}
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -23,6 +23,16 @@ const DPID = "00000000bec40001";
 const SERVER_START_LIMIT_MS = 300_000;
 const MIGRATION_LIMIT_MS = 120_000;
 const GOALS = { first_progress_ms: 250, render_10k_flows_ms: 1000 };
+
+/** `--shots DIR`: also save a screenshot of the 10,000-flow page and of each migration view there. */
+function shotsDir(): string | null {
+  const i = process.argv.indexOf("--shots");
+  if (i < 0) return null;
+  const dir = process.argv[i + 1];
+  if (!dir) throw new Error("--shots needs a directory");
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -231,6 +241,7 @@ async function migrationRun(page: Page, s: Server): Promise<{ firstMs: number; p
 
 async function main() {
   const runs = arg("runs", 3);
+  const shots = shotsDir();
   const flows = arg("flows", 10_000);
   const why = ovsUnavailableReason();
   if (why) throw new Error(`cannot start a private Open vSwitch: ${why}`);
@@ -267,12 +278,14 @@ async function main() {
     for (let i = 0; i < runs; i++) {
       render.push(await renderRun(page, server, flows));
       scroll.push(await scrollRun(page));
+      if (shots && i === 0) await page.screenshot({ path: path.join(shots, "ui-switch-10k-flows.png") });
       console.log(`render run ${i + 1}: ${render.at(-1)!.toFixed(0)} ms to a ${flows}-flow table; longest frame while scrolling it: ${scroll.at(-1)!.toFixed(0)} ms`);
     }
 
     const first: number[] = [];
     for (let i = 0; i < runs; i++) {
       const r = await migrationRun(page, server);
+      if (shots) await page.screenshot({ path: path.join(shots, `ui-migration-${i + 1}.png`), fullPage: true });
       first.push(r.firstMs);
       console.log(`migration run ${i + 1}: first progress shown ${r.firstMs} ms after confirm; first pre-copy figure ${r.precopyMs ?? "—"} ms`);
     }

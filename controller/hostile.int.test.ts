@@ -74,7 +74,7 @@ describe.skipIf(unavailable)("fuzzed connections next to a real Open vSwitch bri
     await ovs?.stop();
   }, 60_000);
 
-  it("30,000 fuzzed messages: every bad connection gets its ERRORs and is closed, nothing crashes, and the bridge forwards throughout", async () => {
+  it("20,000 fuzzed messages: every bad connection gets its ERRORs and is closed, nothing crashes, and the bridge forwards throughout", async () => {
     const tcpPort = Number(controller.targets()[0]!.split(":")[2]);
     let goodDropped = 0;
     const off = controller.events.on((e) => {
@@ -93,11 +93,11 @@ describe.skipIf(unavailable)("fuzzed connections next to a real Open vSwitch bri
       }
     })();
     try {
-      const totals = await runFuzz({ target: { port: tcpPort }, messages: 30_000, concurrency: 16, seed: 0x0f0f, perConnection: 300, maxMs: 150_000 });
+      const totals = await runFuzz({ target: { port: tcpPort }, messages: 20_000, concurrency: 16, seed: 0x0f0f, perConnection: 300, maxMs: 150_000 });
       fuzzing = false;
       await pinger;
       expect(totals.violations).toEqual([]);
-      expect(totals.messages).toBeGreaterThanOrEqual(30_000);
+      expect(totals.messages).toBeGreaterThanOrEqual(20_000);
       expect(totals.badConnections).toBeGreaterThan(20);
       expect(totals.badConnectionsClosedWithError).toBe(totals.badConnections);
       expect(totals.errorsReceived).toBeGreaterThan(totals.badConnections);

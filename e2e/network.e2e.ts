@@ -105,6 +105,8 @@ async function shot(page: Page, testInfo: TestInfo, name: string) {
 }
 
 test("an admin live-migrates vm1 to site B from the dashboard: pre-checks, six phases, same VM afterwards", async ({ page }, testInfo) => {
+  // Two tabs, a migration and the timings chart: more than the default bound on a loaded machine.
+  test.setTimeout(360_000);
   const probe = () => JSON.parse(execFileSync("ip", ["netns", "exec", `${E2E_NS_PREFIX}client-a`, "curl", "-sS", "--max-time", "10", "http://10.99.0.11/"], { encoding: "utf8", timeout: 15_000 })) as { boot_id: string; requests: number };
   const before = probe();
   await signIn(page);

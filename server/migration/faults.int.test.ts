@@ -13,6 +13,7 @@ import { ovsUnavailableReason } from "../../controller/ovsdb/testing/ovs-instanc
 import { deployMigrations } from "../database/migrate";
 import { openDb, type Db } from "../db";
 import { labDrivers } from "../hypervisors/lab-drivers";
+import { LifecycleWatcher } from "../hypervisors/libvirt/events";
 import type { HypervisorDriver } from "../hypervisors/driver";
 import { registerLab, registerLabVms } from "../inventory/lab-sync";
 import { defaultGuestDir } from "../lab/guest/image";
@@ -160,6 +161,48 @@ describe.skipIf(unavailable)("migration faults on the lab", () => {
     const row = await db.vm.findUniqueOrThrow({ where: { name: vmName }, include: { host: true } });
     expect([row.host?.name, row.state]).toEqual(["host-a1", "running"]);
   }, 120_000);
+
+  it("destination QEMU killed at stop-and-copy, after the network moved: fails, the VM resumes at the source and the network is steered back", async () => {
+    const orch = new Orchestrator({ db, controller, drivers, hostNetwork: labHostNetwork(lab), publish: () => {} });
+    const before = await http();
+    // A low rate and a generous downtime limit make QEMU stop the VM with megabytes still to send:
+    // a pause of seconds, long enough to kill the destination inside it.
+    let killed: number | undefined;
+    const watcher = new LifecycleWatcher(lab.libvirtUriOf("host-a1"), (e) => {
+      if (e.domain !== vmName || e.event !== "Suspended" || e.detail !== "Migrated" || killed !== undefined) return;
+      const [pid] = qemuPidsIn(lab.plan.hosts.find((h) => h.name === "host-b1")!.ns, vmName);
+      if (pid === undefined) return;
+      killed = pid;
+      process.kill(pid, "SIGKILL");
+    }, 300);
+    let id: string;
+    try {
+      ({ id } = await orch.start({ vmName, destHost: "host-b1", options: { maxBandwidthMiBps: 8, downtimeLimitMs: 5_000 }, user }));
+      await orch.settled(id);
+    } finally {
+      watcher.stop();
+    }
+    expect(killed, "the incoming QEMU killed during the pause").toBeDefined();
+
+    const m = await db.migration.findUniqueOrThrow({ where: { id }, include: { phases: true } });
+    expect(m.status).toBe("failed");
+    expect(m.error).toMatch(new RegExp(`${vmName} is still running on host-a1`));
+    // The switches had been told the VM was at host-b1 (at the pause); they were told back.
+    const c = await OvsdbClient.connect({ path: ovsPaths(lab.hostDir("host-a1")).dbSock }, { timeoutMs: 5_000 });
+    const vmPortA = await new Vswitch(c)
+      .getInterfaces()
+      .then((ifs) => ifs.find((i) => i.externalIds["attached-mac"]?.toLowerCase() === vm().mac)?.ofport)
+      .finally(() => c.close());
+    expect(vmPortA).toBeGreaterThan(0);
+    const flowsA = await run("ovs-ofctl", ["-O", "OpenFlow13", "dump-flows", `unix:${path.join(ovsPaths(lab.hostDir("host-a1")).dir, "br-int.mgmt")}`], { timeoutMs: 10_000 });
+    expect(flowsA).toMatch(new RegExp(`priority=90,dl_dst=${vm().mac} actions=output:${vmPortA}\\b`));
+    const after = await http();
+    expect(after.boot_id).toBe(before.boot_id);
+    expect(after.requests).toBeGreaterThan(before.requests);
+    expect((await domainsNamed("host-a1")).map((v) => v.state)).toEqual(["running"]);
+    expect(await domainsNamed("host-b1")).toEqual([]);
+    expect(await bindings()).toEqual([["host-a1", "active"]]);
+  }, 180_000);
 
   it("server killed during pre-copy, then restarted: reconcile settles the migration, no orphan is left", async () => {
     const before = await http();

@@ -74,6 +74,8 @@ interface Running {
   portId?: string;
   /** The network was steered toward the destination (to be steered back if the migration fails). */
   relocated?: { mac: string; ip: string | undefined };
+  /** The relocation under way, which a rollback waits for before steering back. */
+  relocation?: Promise<string>;
   phase: PhaseName;
   phaseState: Map<PhaseName, { status: string; startedAt: number | null; endedAt: number | null; detail: string | null }>;
   progress: RemainingProgress;
@@ -260,7 +262,7 @@ export class Orchestrator {
       let relocation: Promise<string> | null = null;
       let relocatedAt = 0;
       const relocate = () =>
-        (relocation ??= routePlan.then(async (plan) => {
+        (r.relocation = relocation ??= routePlan.then(async (plan) => {
           const ip = port?.fixedIp ?? undefined;
           if (typeof plan !== "string") r.relocated = { mac: def.mac, ip };
           const text = await this.applyRoutes(plan, def.mac, ip);
@@ -380,6 +382,7 @@ export class Orchestrator {
       if (portId && destRow) await db.portBinding.deleteMany({ where: { portId, hostId: destRow.id, status: "inactive" } });
       const where = await drivers.get(sourceHost)?.getVm(vmName).catch(() => null);
       // The network went toward the destination at the pause: bring it back to where the VM stays.
+      await r.relocation?.catch(() => {});
       if (r.relocated && where?.state === "running") {
         const back = await this.steer(sourceHost, r.relocated.mac, r.relocated.ip).catch((e: Error) => `not steered back: ${e.message}`);
         this.log(`migration ${r.id}: network steered back to ${sourceHost}: ${back}`);

@@ -12,7 +12,7 @@ type Timings = RouterOutputs["migrations"]["timings"];
 type Series = Timings["series"][number];
 type Point = Series["points"][number];
 
-const COLOURS = ["#2f7de1", "#d97706", "#7c3aed", "#059669", "#db2777", "#0891b2"];
+const COLOURS = ["#2f7de1", "#d97706", "#7c3aed", "#059669", "#db2777", "#0891b2", "#65a30d", "#b91c1c", "#475569", "#c026d3"];
 const W = 760;
 const H = 340;
 const M = { left: 56, right: 16, top: 14, bottom: 44 };
@@ -43,7 +43,9 @@ export function TimingsChart({ series, bench, paper }: Timings) {
   const router = useRouter();
   const [hover, setHover] = useState<{ s: Series; p: Point; x: number; y: number } | null>(null);
   const [withPaper, setWithPaper] = useState(true);
-  const benchSeries = bench.state === "ok" ? bench.series : [];
+  // A benchmark series without points has nothing to draw; it is named once below the legend.
+  const benchSeries = bench.state === "ok" ? bench.series.filter((b) => b.points.length > 0) : [];
+  const benchEmpty = bench.state === "ok" ? bench.series.filter((b) => b.points.length === 0).map((b) => b.label.replace("bench: fig11 ", "")) : [];
   const all = useMemo(() => [...series, ...benchSeries], [series, benchSeries]);
   const points = all.flatMap((s) => s.points);
   const ownPoints = series.reduce((n, s) => n + s.points.length, 0);
@@ -179,6 +181,7 @@ export function TimingsChart({ series, bench, paper }: Timings) {
           </label>
         </li>
       </ul>
+      {benchEmpty.length > 0 && <p className="mt-2 text-xs text-slate-500">Benchmark series without points yet: {benchEmpty.join(", ")}.</p>}
       {ownPoints === 0 && <p className="mt-2 text-xs text-slate-500">No completed migrations yet: only the benchmark&apos;s series are shown.</p>}
       {bench.state === "ok" ? (
         <p className="mt-2 text-xs text-slate-500">

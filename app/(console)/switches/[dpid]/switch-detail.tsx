@@ -113,7 +113,7 @@ export function SwitchDetail({ dpid }: { dpid: string }) {
               className="w-96 rounded border border-slate-300 px-3 py-1.5 text-sm"
             />
             <span className="text-xs text-slate-500" data-testid="flow-count" data-count={rows.length}>
-              {rows.length === flows.size ? `${flows.size.toLocaleString("en-US")} flows` : `${rows.length.toLocaleString("en-US")} of ${flows.size.toLocaleString("en-US")} flows`}
+              {rows.length === flows.size ? `${flows.size.toLocaleString("en-US")} flow${flows.size === 1 ? "" : "s"}` : `${rows.length.toLocaleString("en-US")} of ${flows.size.toLocaleString("en-US")} flows`}
             </span>
           </div>
           {rows.length === 0 ? (
@@ -244,7 +244,16 @@ function FlowTable({ rows, marks, sort, desc, onSort }: { rows: Flow[]; marks: M
 type Port = RouterOutputs["switches"]["get"]["ports"][number];
 type PortCounters = RouterOutputs["switches"]["portStats"]["ports"][number];
 
+/** OpenFlow fills a counter the switch does not keep with all ones. */
+const UNAVAILABLE = "18446744073709551615";
+
+function count(...vs: string[]): string {
+  if (vs.every((v) => v === UNAVAILABLE)) return "n/a";
+  return vs.filter((v) => v !== UNAVAILABLE).reduce((n, v) => n + Number(v), 0).toLocaleString("en-US");
+}
+
 function bytes(v: string): string {
+  if (v === UNAVAILABLE) return "n/a";
   const n = Number(v);
   if (n < 1024) return `${n} B`;
   if (n < 1048576) return `${(n / 1024).toFixed(1)} KiB`;
@@ -279,7 +288,7 @@ function PortsCard({ dpid, ports }: { dpid: string; ports: Port[] }) {
   return (
     <Card title={`Ports (${ports.length})`}>
       {stats.error && <p className="mb-2 text-xs text-red-700">Counters unavailable: {stats.error.message}</p>}
-      <table className="w-full text-sm" data-testid="port-stats">
+      <table className="w-full whitespace-nowrap text-sm" data-testid="port-stats">
         <thead className="text-left text-xs uppercase tracking-wide text-slate-500">
           <tr>
             <th className="py-1 pr-3">No.</th>
@@ -290,7 +299,7 @@ function PortsCard({ dpid, ports }: { dpid: string; ports: Port[] }) {
             <th className="py-1 pr-3 text-right">tx packets</th>
             <th className="py-1 pr-3 text-right">rx bytes</th>
             <th className="py-1 pr-3 text-right">tx bytes</th>
-            <th className="py-1 pr-3 text-right">rx / tx rate</th>
+            <th className="py-1 pr-3 text-right" title="bytes per second since the previous read">rx / tx rate</th>
             <th className="py-1 pr-3 text-right">drops</th>
             <th className="py-1 pr-3 text-right">errors</th>
           </tr>
@@ -308,13 +317,13 @@ function PortsCard({ dpid, ports }: { dpid: string; ports: Port[] }) {
                   <Mono value={p.mac} />
                 </td>
                 <td className="py-1 pr-3">{p.state & 1 ? <Pill tone="failed">down</Pill> : <Pill tone="ok">up</Pill>}</td>
-                <td className="py-1 pr-3 text-right tabular-nums">{c ? Number(c.rxPackets).toLocaleString("en-US") : none}</td>
-                <td className="py-1 pr-3 text-right tabular-nums">{c ? Number(c.txPackets).toLocaleString("en-US") : none}</td>
+                <td className="py-1 pr-3 text-right tabular-nums">{c ? count(c.rxPackets) : none}</td>
+                <td className="py-1 pr-3 text-right tabular-nums">{c ? count(c.txPackets) : none}</td>
                 <td className="py-1 pr-3 text-right tabular-nums">{c ? bytes(c.rxBytes) : none}</td>
                 <td className="py-1 pr-3 text-right tabular-nums">{c ? bytes(c.txBytes) : none}</td>
                 <td className="py-1 pr-3 text-right text-xs tabular-nums text-slate-600">{c ? `${rate(r?.rx)} / ${rate(r?.tx)}` : none}</td>
-                <td className="py-1 pr-3 text-right tabular-nums">{c ? Number(c.rxDropped) + Number(c.txDropped) : none}</td>
-                <td className="py-1 pr-3 text-right tabular-nums">{c ? Number(c.rxErrors) + Number(c.txErrors) : none}</td>
+                <td className="py-1 pr-3 text-right tabular-nums">{c ? count(c.rxDropped, c.txDropped) : none}</td>
+                <td className="py-1 pr-3 text-right tabular-nums">{c ? count(c.rxErrors, c.txErrors) : none}</td>
               </tr>
             );
           })}

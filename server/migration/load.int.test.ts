@@ -1,0 +1,305 @@
+// Migrations under load, on the lab, with a real Ferry server (HTTP, Socket.IO, its embedded
+// OpenFlow controller) whose controller steers the lab's switches:
+// - four VMs, two per site, migrate to the other site all at once while both sites' clients keep
+//   asking every VM over HTTP: all four complete, keep their identity, and answer afterwards;
+// - one migration runs through a packet-in storm from a scripted switch (a test double on the
+//   controller's UNIX socket): the migration completes, the controller counts every packet-in,
+//   and the server keeps answering /healthz. Figures are printed for the README.
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { OpenFlowController } from "../../controller/controller";
+import { ovsUnavailableReason } from "../../controller/ovsdb/testing/ovs-instance";
+import { deployMigrations } from "../database/migrate";
+import { openDb, type Db } from "../db";
+import { labDrivers } from "../hypervisors/lab-drivers";
+import type { HypervisorDriver } from "../hypervisors/driver";
+import { registerLab, registerLabVms } from "../inventory/lab-sync";
+import { defaultGuestDir } from "../lab/guest/image";
+import { Lab } from "../lab/lab";
+import { nsRun } from "../lab/sh";
+import { DEFAULT_TOPOLOGY, type LabTopology } from "../lab/topology";
+import { startTestFerry, type TestFerry } from "../testing/ferry-instance";
+import { PacketInStorm, type StormResult } from "../testing/packet-in-storm";
+import { labHostNetwork } from "./lab-network";
+import { Orchestrator } from "./orchestrator";
+
+const unavailable = ovsUnavailableReason();
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+interface Answer {
+  /** When the round that got it started (ms since the epoch, the client's clock = ours). */
+  at: number;
+  client: string;
+  hostname: string;
+  boot_id: string;
+  requests: number;
+}
+
+/**
+ * A bounded HTTP loop inside a client namespace: every round asks each VM once (one curl, 2 s per
+ * request at most), then sleeps 200 ms; at most `rounds` rounds. Stopped by killing its group.
+ */
+class TrafficLoop {
+  readonly answers: Answer[] = [];
+  private readonly child: ChildProcess;
+  private buf = "";
+  private roundAt = 0;
+  readonly exited: Promise<void>;
+
+  constructor(
+    readonly client: string,
+    ns: string,
+    ips: string[],
+    rounds: number,
+  ) {
+    const urls = ips.map((ip) => `http://${ip}/`).join(" ");
+    const script = `i=0; while [ $i -lt ${rounds} ]; do i=$((i+1)); echo "T $(date +%s%3N)"; curl -s --max-time 2 -w '\\n' ${urls}; sleep 0.2; done`;
+    this.child = spawn("ip", ["netns", "exec", ns, "sh", "-c", script], { detached: true, stdio: ["ignore", "pipe", "ignore"] });
+    this.exited = new Promise((res) => this.child.once("exit", () => res()));
+    this.child.stdout!.on("data", (d: Buffer) => {
+      this.buf += d.toString();
+      const lines = this.buf.split("\n");
+      this.buf = lines.pop()!;
+      for (const line of lines) this.onLine(line.trim());
+    });
+  }
+
+  private onLine(line: string): void {
+    if (line.startsWith("T ")) this.roundAt = Number(line.slice(2));
+    else if (line.startsWith("{")) {
+      try {
+        const j = JSON.parse(line) as { hostname: string; boot_id: string; requests: number };
+        this.answers.push({ at: this.roundAt, client: this.client, hostname: j.hostname, boot_id: j.boot_id, requests: j.requests });
+      } catch {
+        // A reply cut by the 2 s bound.
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid) {
+      try {
+        process.kill(-this.child.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    await Promise.race([this.exited, sleep(5_000)]);
+  }
+}
+
+describe.skipIf(unavailable)("migration under load on the lab", () => {
+  const tag = `ld${process.pid % 1000}`;
+  const names = [1, 2, 3, 4].map((i) => `${tag}-v${i}`);
+  // Two small VMs per site, on the two libvirt hosts.
+  const topology: LabTopology = {
+    ...DEFAULT_TOPOLOGY,
+    vms: names.map((name, i) => ({ name, host: i < 2 ? "host-a1" : "host-b1", memoryMiB: 128 })),
+  };
+  const user = { id: "", username: "load-tester" };
+  const other = (h: string) => (h === "host-a1" ? "host-b1" : "host-a1");
+  let dir: string;
+  let ferry: TestFerry;
+  let controller: OpenFlowController;
+  let lab: Lab;
+  let db: Db;
+  let drivers: Map<string, HypervisorDriver>;
+  let orch: Orchestrator;
+  const loops: TrafficLoop[] = [];
+  let storm: PacketInStorm | undefined;
+
+  const clientA = () => lab.plan.clients.find((c) => c.site === "a")!;
+  const vmNamed = (name: string) => lab.plan.vms.find((v) => v.name === name)!;
+  async function http(name: string, client = clientA()): Promise<{ boot_id: string; requests: number; hostname: string }> {
+    return JSON.parse(await nsRun(client.ns, "curl", ["-sS", "--max-time", "5", `http://${vmNamed(name).ip}/`], { timeoutMs: 10_000 }));
+  }
+  async function hostOf(name: string): Promise<string | undefined> {
+    return (await db.vm.findUniqueOrThrow({ where: { name }, include: { host: true } })).host?.name;
+  }
+  async function bindings(name: string) {
+    const port = await db.port.findUniqueOrThrow({ where: { mac: vmNamed(name).mac }, include: { bindings: { include: { host: true } } } });
+    return port.bindings.map((b) => [b.host.name, b.status]);
+  }
+  async function healthz(): Promise<number> {
+    const res = await fetch(`${ferry.url}/healthz`, { signal: AbortSignal.timeout(30_000) });
+    await res.text();
+    return res.status;
+  }
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-ld-"));
+    // The real server; its embedded controller listens on a UNIX socket in its data directory.
+    ferry = await startTestFerry();
+    controller = ferry.services.controller!;
+    const sock = path.join(ferry.dataDir, "openflow.sock");
+    lab = new Lab({ dir: path.join(dir, "lab"), controllerSocket: sock, nsPrefix: `ferry-${tag}-`, topology });
+    await lab.up();
+    // The migrations' own registry (the server's stays empty: it runs no lab).
+    const url = `file:${path.join(dir, "ferry.db")}`;
+    await deployMigrations(url);
+    db = await openDb(url);
+    user.id = (await db.user.create({ data: { username: user.username, passwordHash: "unused" } })).id;
+    await registerLab(db, lab.plan, (h) => lab.libvirtUriOf(h));
+    await registerLabVms(db, lab.plan);
+    await db.host.updateMany({ data: { status: "up" } });
+    drivers = labDrivers(lab, defaultGuestDir());
+    orch = new Orchestrator({ db, controller, drivers, hostNetwork: labHostNetwork(lab), publish: () => {} });
+    const readyBy = Date.now() + 60_000;
+    while (!lab.plan.hosts.every((h) => controller.switch(h.dpid)?.isReady) && Date.now() < readyBy) await sleep(200);
+    const missing = lab.plan.hosts.filter((h) => !controller.switch(h.dpid)?.isReady).map((h) => `${h.name} (${h.dpid})`);
+    if (missing.length) throw new Error(`not connected to the server's controller: ${missing.join(", ")}; connected: ${[...controller.switches.keys()].join(", ") || "none"}`);
+    // Cross-site traffic first, so both switches have learned every VM where it is now.
+    for (const n of names) await http(n);
+  }, 420_000);
+
+  afterAll(async () => {
+    storm?.close();
+    for (const l of loops) await l.stop();
+    await db?.$disconnect();
+    await lab?.down();
+    await ferry?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }, 180_000);
+
+  it("four migrations at once, two each way between the sites, while both sites' clients keep asking every VM: all complete and every VM answers from its new site", async () => {
+    const before = new Map<string, { boot_id: string; requests: number }>();
+    const from = new Map<string, string>();
+    for (const n of names) {
+      before.set(n, await http(n));
+      from.set(n, (await hostOf(n))!);
+    }
+    const ips = names.map((n) => vmNamed(n).ip);
+    // Bounded: 600 rounds (≥ 2 minutes), stopped as soon as the checks are done.
+    for (const c of lab.plan.clients) loops.push(new TrafficLoop(c.site, c.ns, ips, 600));
+    await sleep(2_000);
+
+    const t0 = Date.now();
+    const started = await Promise.all(names.map((n) => orch.start({ vmName: n, destHost: other(from.get(n)!), user })));
+    const settledAt = new Map<string, number>();
+    await Promise.all(started.map(({ id }, i) => orch.settled(id).then(() => settledAt.set(names[i]!, Date.now()))));
+    const allDoneMs = Date.now() - t0;
+
+    const rows = await Promise.all(started.map(({ id }) => db.migration.findUniqueOrThrow({ where: { id }, include: { phases: true } })));
+    for (const m of rows) {
+      expect([m.vmName, m.status, m.error]).toEqual([m.vmName, "completed", null]);
+      expect(m.phases.every((p) => p.status === "done")).toBe(true);
+    }
+    // The four ran at the same time: each started before any other had finished.
+    const firstFinish = Math.min(...rows.map((m) => m.finishedAt!.getTime()));
+    expect(rows.every((m) => m.startedAt.getTime() < firstFinish)).toBe(true);
+
+    // Every client saw every VM answer after its migration settled (both sites, both directions).
+    const answeredAfter = () => names.every((n) => loops.every((l) => l.answers.some((a) => a.hostname === n && a.at > settledAt.get(n)!)));
+    const deadline = Date.now() + 60_000;
+    while (!answeredAfter() && Date.now() < deadline) await sleep(250);
+    for (const l of loops) await l.stop();
+    for (const n of names) for (const l of loops) expect(l.answers.some((a) => a.hostname === n && a.at > settledAt.get(n)!), `${l.client} saw ${n} after its migration`).toBe(true);
+    // No answer from a rebooted VM at any time.
+    for (const l of loops) for (const a of l.answers) expect(a.boot_id).toBe(before.get(a.hostname)!.boot_id);
+
+    for (const n of names) {
+      const dest = other(from.get(n)!);
+      const after = await http(n);
+      expect(after.boot_id).toBe(before.get(n)!.boot_id);
+      expect(after.requests).toBeGreaterThan(before.get(n)!.requests);
+      expect(await hostOf(n)).toBe(dest);
+      expect(await bindings(n)).toEqual([[dest, "active"]]);
+      expect((await drivers.get(from.get(n)!)!.listVms()).map((v) => v.name)).not.toContain(n);
+    }
+
+    const answers = loops.flatMap((l) => l.answers.length);
+    console.log(
+      `[load] 4 concurrent migrations (128 MiB each): all settled in ${allDoneMs} ms; per migration total ${rows.map((m) => `${m.vmName}=${m.totalTimeMs} ms`).join(", ")}; ` +
+        `pause ${rows.map((m) => `${m.pauseMs} ms`).join(", ")}; HTTP answers seen by the clients: ${answers.join(" + ")}`,
+    );
+  }, 600_000);
+
+  it("a migration during a packet-in storm of 50,000 new MACs at 5,000/s completes, every packet-in is counted, and the server keeps answering", async () => {
+    const name = names[0]!;
+    const client = clientA();
+
+    // Baseline: the same VM migrates once with no storm (and the event loop's delay is measured).
+    const quiet = monitorEventLoopDelay({ resolution: 10 });
+    quiet.enable();
+    const base = await orch.start({ vmName: name, destHost: other((await hostOf(name))!), user });
+    await orch.settled(base.id);
+    quiet.disable();
+    const baseRow = await db.migration.findUniqueOrThrow({ where: { id: base.id } });
+    expect(baseRow.status).toBe("completed");
+
+    // The storm: a scripted switch on the server's own OpenFlow UNIX socket.
+    const dpid = "00000000005707a1";
+    storm = await PacketInStorm.connect({ path: path.join(ferry.dataDir, "openflow.sock") }, { dpid, ratePerSecond: 5_000, count: 50_000 });
+    const readyBy = Date.now() + 30_000;
+    while (!controller.switch(dpid)?.isReady && Date.now() < readyBy) await sleep(100);
+    expect(controller.switch(dpid)?.isReady).toBe(true);
+    let counted = 0;
+    const newMacs = new Set<string>();
+    const off = controller.events.on((e) => {
+      if (e.type === "packet_in" && e.dpid === dpid) {
+        counted++;
+        newMacs.add(e.eth_src);
+      }
+    });
+
+    const before = await http(name);
+    const dest = other((await hostOf(name))!);
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    let stormDone = false;
+    const stormRun: Promise<StormResult> = storm.run().finally(() => (stormDone = true));
+    // The storm is under way before the migration starts.
+    while (counted < 500 && !stormDone) await sleep(20);
+    const { id } = await orch.start({ vmName: name, destHost: dest, user });
+    const startedDuringStorm = !stormDone;
+    // The dashboard's server during the storm: its health probe, every 500 ms (at most 40).
+    const health: number[] = [];
+    const probing = (async () => {
+      for (let i = 0; i < 40 && !stormDone; i++) {
+        health.push(await healthz().catch(() => -1));
+        await sleep(500);
+      }
+    })();
+    await orch.settled(id);
+    const result = await stormRun;
+    await probing;
+    loop.disable();
+    off();
+
+    const m = await db.migration.findUniqueOrThrow({ where: { id }, include: { phases: true } });
+    expect([m.status, m.error]).toEqual(["completed", null]);
+    expect(startedDuringStorm, "the migration started while the storm was still being sent").toBe(true);
+    // The network followed the VM on both real switches, and the VM answers from site A.
+    expect(m.phases.find((p) => p.name === "commitment")!.detail).toMatch(/^relocated on 2 switch\(es\)/);
+    expect(m.phases.find((p) => p.name === "commitment")!.detail).not.toMatch(/not on/);
+    const after = await http(name, client);
+    expect(after.boot_id).toBe(before.boot_id);
+    expect(after.requests).toBeGreaterThan(before.requests);
+    expect(await hostOf(name)).toBe(dest);
+    expect(await bindings(name)).toEqual([[dest, "active"]]);
+
+    // Exact counts, after the echo round trip that follows the last packet-in.
+    expect(result.sent).toBe(50_000);
+    expect(counted).toBe(result.sent);
+    expect(newMacs.size).toBe(result.sent);
+    // The server answered every probe during the storm, and answers after it.
+    expect(health.length).toBeGreaterThan(0);
+    expect(health.every((s) => s === 200)).toBe(true);
+    expect(await healthz()).toBe(200);
+
+    const ms = (ns: number) => (ns / 1e6).toFixed(1);
+    console.log(
+      `[storm] sent ${result.sent} packet-ins in ${Math.round(result.sendMs)} ms (${Math.round(result.sent / (result.sendMs / 1000))}/s), all handled after ${Math.round(result.drainedMs)} ms (${Math.round(result.sent / (result.drainedMs / 1000))}/s); ` +
+        `migration total ${m.totalTimeMs} ms with storm vs ${baseRow.totalTimeMs} ms without (pause ${m.pauseMs} vs ${baseRow.pauseMs} ms); ` +
+        `event-loop delay p50/p99/max ${ms(loop.percentile(50))}/${ms(loop.percentile(99))}/${ms(loop.max)} ms with storm vs ${ms(quiet.percentile(50))}/${ms(quiet.percentile(99))}/${ms(quiet.max)} ms without; /healthz probes ${health.length}, all 200`,
+    );
+    storm.close();
+  }, 600_000);
+});
