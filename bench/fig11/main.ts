@@ -337,7 +337,8 @@ async function migrateOnce(b: LabBench, g: Guest, driver: Fig11Driver, linkMbit:
   return {
     memoryMiB: g.vm.memoryMiB,
     totalS: m.totalTimeMs / 1000,
-    hypervisorTotalS: m.hypervisorTotalMs / 1000,
+    // 0 is a figure QEMU did not give (query-migrate answered without total-time): unknown, not instant.
+    hypervisorTotalS: m.hypervisorTotalMs > 0 ? m.hypervisorTotalMs / 1000 : NaN,
     downtimeMs: m.downtimeMs ?? NaN,
     transferredBytes: m.transferredBytes !== null ? Number(m.transferredBytes) : NaN,
     rounds: m.passes ?? NaN,
@@ -477,7 +478,14 @@ function outcomeFromStdout(file: string): Fig11Outcome {
   if (!start) throw new Error(`${file} has no start line of a fig11 run`);
   const argv = String(start.command).split(" ").slice(3).filter(Boolean);
   const o = parseArgs(argv);
-  const runs = lines.filter((l) => l.run === true) as unknown as Fig11Outcome["runs"];
+  const runs = (lines.filter((l) => l.run === true) as unknown as Fig11Outcome["runs"]).map((r) => ({
+    ...r,
+    // Older outputs stored QEMU's missing total-time as 0 (and NaN prints as null).
+    hypervisorTotalS: typeof r.hypervisorTotalS === "number" && r.hypervisorTotalS > 0 ? r.hypervisorTotalS : NaN,
+    downtimeMs: typeof r.downtimeMs === "number" && !(r.downtimeMs === 0 && !(r.hypervisorTotalS > 0)) ? r.downtimeMs : NaN,
+    transferredBytes: typeof r.transferredBytes === "number" ? r.transferredBytes : NaN,
+    rounds: typeof r.rounds === "number" ? r.rounds : NaN,
+  }));
   const failures = lines.filter((l) => l.failure === true) as unknown as Fig11Failure[];
   const end = lines.find((l) => typeof l.elapsed_s === "number");
   machine = String(start.machine);

@@ -15,7 +15,7 @@ const n = (x: number | null | undefined, d = 2) => (x === null || x === undefine
 
 /** The line through the hypervisor's own totals: its intercept is the hypervisor's fixed cost. */
 export function hypervisorFit(s: Fig11Series) {
-  return linearFit(s.points.map((p) => [p.memoryMiB, p.hypervisorTotalS] as const));
+  return linearFit(s.points.filter((p) => p.hypervisorTotalS > 0).map((p) => [p.memoryMiB, p.hypervisorTotalS] as const));
 }
 
 export interface Goal {
@@ -79,7 +79,9 @@ export function renderPage(out: Fig11Outcome, previous = ""): string {
   L.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const s of results.series) {
     for (const p of s.points) {
-      L.push(`| ${seriesName(s)} | ${p.memoryMiB} | ${n(p.totalS)} | ${n(p.hypervisorTotalS)} | ${n(p.totalS - p.hypervisorTotalS)} | ${n(p.downtimeMs, 0)} | ${n(p.transferredBytes / 2 ** 20, 0)} | ${p.rounds} | ${p.runs} |`);
+      // A hypervisor total of 0 is one the backend did not report (medians over no figure give 0).
+      const hv = p.hypervisorTotalS > 0 ? p.hypervisorTotalS : NaN;
+      L.push(`| ${seriesName(s)} | ${p.memoryMiB} | ${n(p.totalS)} | ${n(hv)} | ${n(p.totalS - hv)} | ${hv > 0 ? n(p.downtimeMs, 0) : "—"} | ${n(p.transferredBytes / 2 ** 20, 0)} | ${p.rounds} | ${p.runs} |`);
     }
   }
   const limited = results.series.filter((s) => s.linkMbit !== null && s.points.length);
@@ -95,7 +97,7 @@ export function renderPage(out: Fig11Outcome, previous = ""): string {
       const byMem = new Map(s.points.map((p) => [p.memoryMiB, p]));
       for (const u of seriesLinkUse(s)) {
         const p = byMem.get(u.memoryMiB)!;
-        L.push(`| ${seriesName(s)} | ${u.memoryMiB} | ${n(u.floorS)} | ${n(p.hypervisorTotalS)} | ${n(p.totalS)} | ${n(u.effectiveMbit, 1)} | ${n((u.utilisation ?? NaN) * 100, 1)} % | ${n(u.totalOverFloor)} |`);
+        L.push(`| ${seriesName(s)} | ${u.memoryMiB} | ${n(u.floorS)} | ${n(p.hypervisorTotalS > 0 ? p.hypervisorTotalS : NaN)} | ${n(p.totalS)} | ${n(u.effectiveMbit, 1)} | ${n((u.utilisation ?? NaN) * 100, 1)} % | ${n(u.totalOverFloor)} |`);
       }
     }
   }

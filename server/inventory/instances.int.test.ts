@@ -124,11 +124,24 @@ describe.skipIf(unavailable)("launch instance through the API on the lab", () =>
     expect(await counts()).toEqual(before);
   });
 
-  it("shuts the instance down, then deletes it: gone from libvirtd and from the registry", async () => {
+  it("shuts the instance down, starts it again, then deletes it: gone from libvirtd and from the registry", async () => {
     const off = await call("instances.shutdown", "mutation", { name: NAME });
     expect(off.status, JSON.stringify(off.body)).toBe(200);
     expect(data(off).state).toBe("shutoff");
     expect((await virsh(lab().libvirtUriOf("host-b1"), ["domstate", NAME])).trim()).toBe("shut off");
+
+    // Started again (a second start is refused while it runs), it boots until the guest reports ready; then off for good.
+    const on = await call("instances.start", "mutation", { name: NAME });
+    expect(on.status, JSON.stringify(on.body)).toBe(200);
+    expect(data(on).state).toBe("booting");
+    expect((await call("instances.start", "mutation", { name: NAME })).status).toBe(409);
+    let state = "booting";
+    for (let i = 0; i < 180 && state === "booting"; i++) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      state = data(await call("instances.get", "query", { name: NAME })).state;
+    }
+    expect(state).toBe("running");
+    expect((await call("instances.shutdown", "mutation", { name: NAME })).status).toBe(200);
 
     const vm = await db().vm.findUniqueOrThrow({ where: { name: NAME } });
     const del = await call("instances.delete", "mutation", { name: NAME });
@@ -139,7 +152,7 @@ describe.skipIf(unavailable)("launch instance through the API on the lab", () =>
     expect(await db().port.count({ where: { deviceId: vm.id } })).toBe(0);
     expect(fs.existsSync(path.join(lab().sharedDir(), "vms", NAME))).toBe(false);
     expect((await call("instances.get", "query", { name: NAME })).status).toBe(404);
-  }, 120_000);
+  }, 300_000);
 
   it("refuses a launch no host at the site has memory for, saying why, and leaves nothing behind", async () => {
     const before = await counts();

@@ -24,6 +24,7 @@ import { DEFAULT_TOPOLOGY, type LabTopology } from "../lab/topology";
 import type { FaultChildInput } from "./faults.child";
 import { labHostNetwork } from "./lab-network";
 import { Orchestrator, type MigrationEvent } from "./orchestrator";
+import { qemuPidsIn } from "../testing/qemu-pids";
 
 const unavailable = ovsUnavailableReason();
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -43,22 +44,6 @@ async function waitFor<T>(what: string, timeoutMs: number, check: () => T | unde
   }
 }
 
-/** PIDs of QEMU processes running `vmName` inside the network namespace `ns`. */
-function qemuPidsIn(ns: string, vmName: string): number[] {
-  const netIno = fs.statSync(`/run/netns/${ns}`).ino;
-  const out: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      if (!args[0]?.includes("qemu-system") || !args.some((a) => a.includes(`guest=${vmName},`) || a.endsWith(`guest=${vmName}`))) continue;
-      if (fs.readlinkSync(`/proc/${entry}/ns/net`) === `net:[${netIno}]`) out.push(Number(entry));
-    } catch {
-      // Ended while we looked.
-    }
-  }
-  return out;
-}
 
 describe.skipIf(unavailable)("migration faults on the lab", () => {
   const tag = `mf${process.pid % 1000}`;
@@ -136,7 +121,7 @@ describe.skipIf(unavailable)("migration faults on the lab", () => {
     const before = await http();
     const freeAtDest = (await drivers.get("host-b1")!.facts()).memoryFreeMiB;
     const { id } = await orch.start({ vmName, destHost: "host-b1", options: { maxBandwidthMiBps: 1 }, user });
-    await waitFor("a pre-copy sample", 30_000, () => (events.some((e) => e.id === id && e.phase === "pre-copy" && e.sample?.status === "active") ? true : undefined));
+    await waitFor("a pre-copy sample", 120_000, () => (events.some((e) => e.id === id && e.phase === "pre-copy" && e.sample?.status === "active") ? true : undefined));
     const [pid, ...more] = qemuPidsIn(lab.plan.hosts.find((h) => h.name === "host-b1")!.ns, vmName);
     expect(pid, "the incoming QEMU on host-b1").toBeDefined();
     expect(more).toEqual([]);
@@ -160,7 +145,7 @@ describe.skipIf(unavailable)("migration faults on the lab", () => {
     expect(await bindings()).toEqual([["host-a1", "active"]]);
     const row = await db.vm.findUniqueOrThrow({ where: { name: vmName }, include: { host: true } });
     expect([row.host?.name, row.state]).toEqual(["host-a1", "running"]);
-  }, 120_000);
+  }, 300_000);
 
   it("destination QEMU killed at stop-and-copy, after the network moved: fails, the VM resumes at the source and the network is steered back", async () => {
     const orch = new Orchestrator({ db, controller, drivers, hostNetwork: labHostNetwork(lab), publish: () => {} });
@@ -202,7 +187,7 @@ describe.skipIf(unavailable)("migration faults on the lab", () => {
     expect((await domainsNamed("host-a1")).map((v) => v.state)).toEqual(["running"]);
     expect(await domainsNamed("host-b1")).toEqual([]);
     expect(await bindings()).toEqual([["host-a1", "active"]]);
-  }, 180_000);
+  }, 300_000);
 
   it("server killed during pre-copy, then restarted: reconcile settles the migration, no orphan is left", async () => {
     const before = await http();
@@ -233,7 +218,7 @@ describe.skipIf(unavailable)("migration faults on the lab", () => {
     const exited = new Promise<void>((res) => child.once("exit", () => res()));
     // Complete lines only: the last one may still be arriving.
     const lines = () => out.split("\n").slice(0, -1).filter(Boolean).map((l) => JSON.parse(l) as { started?: string; phase?: string; sample?: string | null });
-    await waitFor("a pre-copy sample from the child", 60_000, () => {
+    await waitFor("a pre-copy sample from the child", 120_000, () => {
       if (child.exitCode !== null) throw new Error(`the child exited early (${child.exitCode}): ${err.slice(-2000)}`);
       return lines().some((l) => l.phase === "pre-copy" && l.sample === "active") ? true : undefined;
     }).catch((e: Error) => {
@@ -273,7 +258,40 @@ describe.skipIf(unavailable)("migration faults on the lab", () => {
     const after = await http();
     expect(after.boot_id).toBe(before.boot_id);
     expect(await orch.reconcile()).toBe(0);
-  }, 180_000);
+  }, 300_000);
+
+  it("inter-site link cut for 5 s during pre-copy: the migration still ends in one clear state, the VM running in exactly one place and reachable", async () => {
+    const events: MigrationEvent[] = [];
+    const orch = new Orchestrator({ db, controller, drivers, hostNetwork: labHostNetwork(lab), publish: (e) => events.push(e) });
+    const row = await db.vm.findUniqueOrThrow({ where: { name: vmName }, include: { host: true } });
+    const from = row.host!.name;
+    const to = from === "host-a1" ? "host-b1" : "host-a1";
+    const before = await http();
+    // Site B's host loses its underlay link at the router: nothing crosses between the sites.
+    const hostB = lab.plan.hosts.find((h) => h.name === "host-b1")!;
+    const link = (state: "up" | "down") => nsRun(lab.plan.routerNs, "ip", ["link", "set", hostB.routerIf, state]);
+    const { id } = await orch.start({ vmName, destHost: to, options: { maxBandwidthMiBps: 8 }, user });
+    try {
+      await waitFor("a pre-copy sample", 120_000, () => (events.some((e) => e.id === id && e.sample?.status === "active") ? true : undefined));
+      await link("down");
+      await sleep(5_000);
+    } finally {
+      await link("up");
+    }
+    await orch.settled(id);
+
+    const m = await db.migration.findUniqueOrThrow({ where: { id } });
+    expect(["completed", "failed"]).toContain(m.status);
+    if (m.status === "failed") expect(m.error).toMatch(new RegExp(`${vmName} is still running on ${from}`));
+    const where = m.status === "completed" ? to : from;
+    const running = [...(await domainsNamed("host-a1")).map((v) => ["host-a1", v.state]), ...(await domainsNamed("host-b1")).map((v) => ["host-b1", v.state])];
+    expect(running).toEqual([[where, "running"]]);
+    const after = await waitFor("an answer from the VM", 30_000, () => http().catch(() => undefined));
+    expect(after.boot_id).toBe(before.boot_id);
+    expect(await bindings()).toEqual([[where, "active"]]);
+    const now = await db.vm.findUniqueOrThrow({ where: { name: vmName }, include: { host: true } });
+    expect([now.host?.name, now.state]).toEqual([where, "running"]);
+  }, 360_000);
 });
 
 function killGroup(pid: number): void {

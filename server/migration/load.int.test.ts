@@ -2,8 +2,9 @@
 // OpenFlow controller) whose controller steers the lab's switches:
 // - four VMs, two per site, migrate to the other site all at once while both sites' clients keep
 //   asking every VM over HTTP: all four complete, keep their identity, and answer afterwards;
-// - one migration runs through a packet-in storm from a scripted switch (a test double on the
-//   controller's UNIX socket): the migration completes, the controller counts every packet-in,
+// - one migration runs through a packet-in storm from a scripted switch (a test double, in a
+//   process of its own, on the controller's UNIX socket): the migration completes, the
+//   controller counts every packet-in,
 //   and the server keeps answering /healthz. Figures are printed for the README.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -23,11 +24,12 @@ import { Lab } from "../lab/lab";
 import { nsRun } from "../lab/sh";
 import { DEFAULT_TOPOLOGY, type LabTopology } from "../lab/topology";
 import { startTestFerry, type TestFerry } from "../testing/ferry-instance";
-import { PacketInStorm, type StormResult } from "../testing/packet-in-storm";
+import type { StormResult } from "../testing/packet-in-storm";
 import { labHostNetwork } from "./lab-network";
 import { Orchestrator } from "./orchestrator";
 
 const unavailable = ovsUnavailableReason();
+const ROOT = path.resolve(import.meta.dirname, "../..");
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -113,7 +115,9 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
   let drivers: Map<string, HypervisorDriver>;
   let orch: Orchestrator;
   const loops: TrafficLoop[] = [];
-  let storm: PacketInStorm | undefined;
+  let storm: ChildProcess | undefined;
+  /** The switches' comings and goings, printed at the end (a switch that drops fails a pre-check). */
+  const links: string[] = [];
 
   const clientA = () => lab.plan.clients.find((c) => c.site === "a")!;
   const vmNamed = (name: string) => lab.plan.vms.find((v) => v.name === name)!;
@@ -138,6 +142,9 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
     // The real server; its embedded controller listens on a UNIX socket in its data directory.
     ferry = await startTestFerry();
     controller = ferry.services.controller!;
+    controller.events.on((e) => {
+      if (e.type === "switch_connected" || e.type === "switch_disconnected") links.push(`${new Date(e.at).toISOString()} ${e.type} ${e.dpid}${e.type === "switch_disconnected" ? `: ${e.reason}` : ""}`);
+    });
     const sock = path.join(ferry.dataDir, "openflow.sock");
     lab = new Lab({ dir: path.join(dir, "lab"), controllerSocket: sock, nsPrefix: `ferry-${tag}-`, topology });
     await lab.up();
@@ -151,7 +158,7 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
     await db.host.updateMany({ data: { status: "up" } });
     drivers = labDrivers(lab, defaultGuestDir());
     orch = new Orchestrator({ db, controller, drivers, hostNetwork: labHostNetwork(lab), publish: () => {} });
-    const readyBy = Date.now() + 60_000;
+    const readyBy = Date.now() + 120_000;
     while (!lab.plan.hosts.every((h) => controller.switch(h.dpid)?.isReady) && Date.now() < readyBy) await sleep(200);
     const missing = lab.plan.hosts.filter((h) => !controller.switch(h.dpid)?.isReady).map((h) => `${h.name} (${h.dpid})`);
     if (missing.length) throw new Error(`not connected to the server's controller: ${missing.join(", ")}; connected: ${[...controller.switches.keys()].join(", ") || "none"}`);
@@ -160,7 +167,8 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
   }, 420_000);
 
   afterAll(async () => {
-    storm?.close();
+    console.log(`[links]\n${links.join("\n")}`);
+    if (storm?.pid && storm.exitCode === null && storm.signalCode === null) storm.kill("SIGKILL");
     for (const l of loops) await l.stop();
     await db?.$disconnect();
     await lab?.down();
@@ -234,9 +242,20 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
     const baseRow = await db.migration.findUniqueOrThrow({ where: { id: base.id } });
     expect(baseRow.status).toBe("completed");
 
-    // The storm: a scripted switch on the server's own OpenFlow UNIX socket.
+    // The storm: a scripted switch, in a process of its own, on the server's OpenFlow UNIX socket.
     const dpid = "00000000005707a1";
-    storm = await PacketInStorm.connect({ path: path.join(ferry.dataDir, "openflow.sock") }, { dpid, ratePerSecond: 5_000, count: 50_000 });
+    const input = { path: path.join(ferry.dataDir, "openflow.sock"), dpid, ratePerSecond: 5_000, count: 50_000 };
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server/testing/packet-in-storm.child.ts"), JSON.stringify(input)], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    storm = child;
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
+    const stormLines = () => out.split("\n").slice(0, -1).map((l) => JSON.parse(l) as { connected?: true } & Partial<StormResult>);
+    const connectBy = Date.now() + 60_000;
+    while (!stormLines().some((l) => l.connected) && child.exitCode === null && Date.now() < connectBy) await sleep(100);
+    expect(stormLines().some((l) => l.connected), `the storm's switch connected (stderr: ${err.slice(-1000)})`).toBe(true);
     const readyBy = Date.now() + 30_000;
     while (!controller.switch(dpid)?.isReady && Date.now() < readyBy) await sleep(100);
     expect(controller.switch(dpid)?.isReady).toBe(true);
@@ -254,7 +273,13 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
     let stormDone = false;
-    const stormRun: Promise<StormResult> = storm.run().finally(() => (stormDone = true));
+    child.stdin!.end("go\n");
+    const stormRun: Promise<StormResult> = exited.then((code) => {
+      stormDone = true;
+      const result = stormLines().find((l) => l.sent !== undefined);
+      if (code !== 0 || !result) throw new Error(`the storm exited with ${code}: ${err.slice(-2000)}`);
+      return result as StormResult;
+    });
     // The storm is under way before the migration starts.
     while (counted < 500 && !stormDone) await sleep(20);
     const { id } = await orch.start({ vmName: name, destHost: dest, user });
@@ -300,6 +325,5 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
         `migration total ${m.totalTimeMs} ms with storm vs ${baseRow.totalTimeMs} ms without (pause ${m.pauseMs} vs ${baseRow.pauseMs} ms); ` +
         `event-loop delay p50/p99/max ${ms(loop.percentile(50))}/${ms(loop.percentile(99))}/${ms(loop.max)} ms with storm vs ${ms(quiet.percentile(50))}/${ms(quiet.percentile(99))}/${ms(quiet.max)} ms without; /healthz probes ${health.length}, all 200`,
     );
-    storm.close();
   }, 600_000);
 });
