@@ -223,6 +223,7 @@ async function bootGuest(b: LabBench, o: Fig11Options, driver: Fig11Driver, memo
     text = fs.readFileSync(def.consoleLog, "utf8");
     if (/^memload: filled \d+ MiB/m.test(text) || fillMb === 0) break;
     if (PANIC_RE.test(text)) throw new Error(`${name} panicked while filling its memory:\n${consoleTail(text)}`);
+    if (/Out of memory|oom-kill/.test(text)) throw new Error(`${name} ran out of memory filling ${fillMb} MiB (lower --fill-ratio or a larger size):\n${consoleTail(text)}`);
     await sleep(500);
   }
   const filled = /^memload: filled (\d+) MiB in (\d+) ms/m.exec(text);

@@ -97,7 +97,7 @@ export function renderPage(out: Fig11Outcome, previous = ""): string {
       const byMem = new Map(s.points.map((p) => [p.memoryMiB, p]));
       for (const u of seriesLinkUse(s)) {
         const p = byMem.get(u.memoryMiB)!;
-        L.push(`| ${seriesName(s)} | ${u.memoryMiB} | ${n(u.floorS)} | ${n(p.hypervisorTotalS > 0 ? p.hypervisorTotalS : NaN)} | ${n(p.totalS)} | ${n(u.effectiveMbit, 1)} | ${n((u.utilisation ?? NaN) * 100, 1)} % | ${n(u.totalOverFloor)} |`);
+        L.push(`| ${seriesName(s)} | ${u.memoryMiB} | ${n(u.floorS)} | ${n(p.hypervisorTotalS > 0 ? p.hypervisorTotalS : NaN)} | ${n(p.totalS)} | ${n(u.effectiveMbit, 1)} | ${u.utilisation === null ? "—" : `${n(u.utilisation * 100, 1)} %`} | ${n(u.totalOverFloor)} |`);
       }
     }
   }
