@@ -9,7 +9,7 @@
 //
 //   npm run build && npx tsx bench/ui.ts [--runs 3] [--flows 10000] [--shots DIR]
 // Last line: {"bench":"ui","first_progress_ms":A,"render_10k_flows_ms":B}
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -146,7 +146,8 @@ async function bridgeWithFlows(s: Server, count: number): Promise<OvsInstance> {
   }
   const file = path.join(ovs.dir, "flows.txt");
   fs.writeFileSync(file, lines.join("\n") + "\n");
-  await ovs.exec("ovs-ofctl", ["-O", "OpenFlow13", "add-flows", `unix:${path.join(ovs.dir, "br-bench.mgmt")}`, file]);
+  // 10,000 flow-mods take longer than the instance helper's 20 s bound on a loaded machine.
+  execFileSync("ip", ["netns", "exec", ovs.netns!, "ovs-ofctl", "-O", "OpenFlow13", "add-flows", `unix:${path.join(ovs.dir, "br-bench.mgmt")}`, file], { timeout: 180_000, stdio: ["ignore", "ignore", "pipe"] });
   return ovs;
 }
 
@@ -154,14 +155,14 @@ async function bridgeWithFlows(s: Server, count: number): Promise<OvsInstance> {
 async function waitForMirror(page: Page, count: number) {
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const n = await page.evaluate(async (dpid) => {
+    const { n, problem } = await page.evaluate(async (dpid) => {
       const input = encodeURIComponent(JSON.stringify({ json: { dpid, refresh: true } }));
       const res = await fetch(`/api/trpc/switches.get?input=${input}`);
-      if (!res.ok) return -1;
-      return ((await res.json()).result.data.json.flows as unknown[]).length;
+      if (!res.ok) return { n: -1, problem: `HTTP ${res.status}: ${(await res.text()).slice(0, 300)}` };
+      return { n: ((await res.json()).result.data.json.flows as unknown[]).length, problem: "" };
     }, DPID);
     if (n >= count) return n;
-    if (Date.now() > deadline) throw new Error(`the controller's mirror holds ${n} of ${count} flows after 120 s`);
+    if (Date.now() > deadline) throw new Error(`the controller's mirror holds ${n} of ${count} flows after 120 s ${problem}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
 }

@@ -131,7 +131,7 @@ test("an admin live-migrates vm1 to site B from the dashboard: pre-checks, six p
   await shot(page, testInfo, "2-migrate-dialog");
   await dialog.getByRole("button", { name: "Confirm migration" }).click();
 
-  await expect(page).toHaveURL(/\/migrations\/[0-9a-f-]{36}$/);
+  await expect(page).toHaveURL(/\/migrations\/[0-9a-f-]{36}$/, { timeout: 60_000 });
   const migrationId = /\/migrations\/([0-9a-f-]{36})$/.exec(page.url())![1]!;
   await expect(page.getByRole("heading", { name: "Migration of vm1" })).toBeVisible();
   await shot(page, testInfo, "3-migration-running");

@@ -94,36 +94,41 @@ export function OverviewLab() {
 
 type VmRow = { name: string; host: string | null; state: string; ports: { ip: string | null }[] };
 
-/** The VMs on one host; a VM leaving shows where it goes, one arriving shows as a dashed chip. */
+/**
+ * The VMs on one host. A migrating VM is placed by its migration, not by the registry (which may
+ * already list it at either end while it moves): its source host shows where it goes, its
+ * destination host a dashed chip with the progress.
+ */
 function VmChips({ host, vms, pending, moving, running }: { host: string; vms: VmRow[] | undefined; pending: boolean; moving: Map<string, LiveMigration>; running: LiveMigration[] }) {
   if (pending) return <div className="mt-2 text-xs text-slate-400">VMs…</div>;
-  const here = (vms ?? []).filter((v) => v.host === host);
-  const arriving = running.filter((m) => m.destHost === host && !here.some((v) => v.name === m.vmName));
-  if (here.length === 0 && arriving.length === 0) return <div className="mt-2 text-xs text-slate-400">no VMs</div>;
+  const here = (vms ?? []).filter((v) => v.host === host && !moving.has(v.name));
+  const leaving = running.filter((m) => m.sourceHost === host);
+  const arriving = running.filter((m) => m.destHost === host);
+  if (here.length === 0 && leaving.length === 0 && arriving.length === 0) return <div className="mt-2 text-xs text-slate-400">no VMs</div>;
   return (
     <ul className="mt-2 flex flex-wrap gap-1.5" aria-label={`VMs on ${host}`}>
-      {here.map((v) => {
-        const m = moving.get(v.name);
-        return (
-          <li
-            key={v.name}
-            data-vm-chip={v.name}
-            data-host={host}
-            data-role={m ? "source" : "resident"}
-            className={`rounded-full border px-2 py-0.5 text-xs ${m ? "border-sky-400 bg-sky-50 text-sky-800" : v.state === "running" ? "border-emerald-300 bg-emerald-50 text-emerald-800" : "border-slate-300 bg-slate-50 text-slate-600"}`}
-            title={`${v.name} · ${v.state}${v.ports[0]?.ip ? ` · ${v.ports[0].ip}` : ""}`}
-          >
-            {v.name}
-            {m && (
-              <Link href={`/migrations/${m.id}`} className="ml-1 font-medium hover:underline">
-                → {m.destHost} {Math.round(m.progress * 100)}%
-              </Link>
-            )}
-          </li>
-        );
-      })}
+      {here.map((v) => (
+        <li
+          key={v.name}
+          data-vm-chip={v.name}
+          data-host={host}
+          data-role="resident"
+          className={`rounded-full border px-2 py-0.5 text-xs ${v.state === "running" ? "border-emerald-300 bg-emerald-50 text-emerald-800" : "border-slate-300 bg-slate-50 text-slate-600"}`}
+          title={`${v.name} · ${v.state}${v.ports[0]?.ip ? ` · ${v.ports[0].ip}` : ""}`}
+        >
+          {v.name}
+        </li>
+      ))}
+      {leaving.map((m) => (
+        <li key={`out-${m.id}`} data-vm-chip={m.vmName} data-host={host} data-role="source" className="rounded-full border border-sky-400 bg-sky-50 px-2 py-0.5 text-xs text-sky-800">
+          {m.vmName}
+          <Link href={`/migrations/${m.id}`} className="ml-1 font-medium hover:underline">
+            → {m.destHost} {Math.round(m.progress * 100)}%
+          </Link>
+        </li>
+      ))}
       {arriving.map((m) => (
-        <li key={m.vmName} data-vm-chip={m.vmName} data-host={host} data-role="destination" className="rounded-full border border-dashed border-sky-400 px-2 py-0.5 text-xs text-sky-700">
+        <li key={`in-${m.id}`} data-vm-chip={m.vmName} data-host={host} data-role="destination" className="rounded-full border border-dashed border-sky-400 px-2 py-0.5 text-xs text-sky-700">
           {m.vmName}{" "}
           <Link href={`/migrations/${m.id}`} className="hover:underline">
             ← {m.sourceHost} · {m.phase} {Math.round(m.progress * 100)}%

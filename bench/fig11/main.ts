@@ -212,6 +212,18 @@ async function bootGuest(b: LabBench, o: Fig11Options, driver: Fig11Driver, memo
   const d = b.drivers.get(host)!;
   const t0 = Date.now();
   await d.define(def);
+  try {
+    return await startGuest(b, d, vm, def, t0);
+  } catch (e) {
+    // A guest that never became usable is removed here: nobody else knows about it.
+    await d.destroy(name).catch(() => {});
+    await d.undefine(name).catch(() => {});
+    throw e;
+  }
+}
+
+async function startGuest(b: LabBench, d: HypervisorDriver, vm: LabVm, def: VmDefinition, t0: number): Promise<Guest> {
+  const { name, host, fillMiB: fillMb, dirtyMiBps: dirtyMbps } = vm;
   await d.start(name);
   const ready = await waitForGuestReady(def.consoleLog, { timeoutMs: 180_000 });
   log(`${name}: booted on ${host} in ${((Date.now() - t0) / 1000).toFixed(1)} s; filling ${fillMb} MiB, dirtying ${dirtyMbps} MiB/s`);
@@ -463,6 +475,14 @@ function writeOutputs(out: Fig11Outcome, o: Fig11Options, quiet = false): void {
   fs.writeFileSync(path.join(docs, "results", "fig11.json"), JSON.stringify(out.results, null, 2) + "\n");
   fs.writeFileSync(path.join(docs, "results", "fig11.csv"), toCsv(out.results));
   fs.writeFileSync(path.join(docs, "fig11.svg"), renderSvg(out.results));
+  // Every run as measured, in the form --from-runs reads back.
+  const raw = [
+    { bench: "fig11", start: true, machine: out.results.machine, date: out.results.date, command: out.results.command, load1: out.load?.start ?? null },
+    ...out.runs.map((r) => ({ bench: "fig11", run: true, ...r })),
+    ...out.failures.map((f) => ({ bench: "fig11", failure: true, ...f })),
+    { bench: "fig11", elapsed_s: out.elapsedS, load1: out.load?.end ?? null },
+  ];
+  fs.writeFileSync(path.join(docs, "results", "fig11-runs.jsonl"), raw.map((l) => JSON.stringify(l)).join("\n") + "\n");
   const pagePath = path.join(docs, "fig11.md");
   const previous = fs.existsSync(pagePath) ? fs.readFileSync(pagePath, "utf8") : "";
   fs.writeFileSync(pagePath, renderPage(out, previous));
@@ -524,6 +544,7 @@ export async function main(argv: string[]): Promise<number> {
   let printedRuns = 0;
   let printedFailures = 0;
   const onPoint = (soFar: Fig11Outcome) => {
+    soFar.load ??= { start: loadStart, end: Number(os.loadavg()[0]!.toFixed(1)) };
     for (const f of soFar.failures.slice(printedFailures)) process.stdout.write(JSON.stringify({ bench: "fig11", failure: true, at: new Date().toISOString(), ...f }) + "\n");
     for (const r of soFar.runs.slice(printedRuns)) process.stdout.write(JSON.stringify({ bench: "fig11", run: true, at: new Date().toISOString(), ...r }) + "\n");
     printedFailures = soFar.failures.length;

@@ -57,7 +57,7 @@ export function renderPage(out: Fig11Outcome, previous = ""): string {
   L.push(`- **Date:** ${results.date}`);
   L.push(`- **Command:** \`${results.command}\` (run as root; took ${Math.round(out.elapsedS / 60)} min)`);
   if (out.load) L.push(`- **Machine load:** 1-minute load average ${out.load.start} when the sweep started, ${out.load.end} when it ended (the 2 cores are shared with other work)`);
-  L.push(`- **Data:** [results/fig11.json](results/fig11.json), [results/fig11.csv](results/fig11.csv)`);
+  L.push(`- **Data:** [results/fig11.json](results/fig11.json) (medians, read by the dashboard), [results/fig11.csv](results/fig11.csv), every run as measured in [results/fig11-runs.jsonl](results/fig11-runs.jsonl) (\`--from-runs\` rebuilds this page from it)`);
   L.push("");
   L.push("![Total migration time against memory](fig11.svg)");
   L.push("");

@@ -286,12 +286,17 @@ describe.skipIf(unavailable)("migration faults on the lab", () => {
     const where = m.status === "completed" ? to : from;
     const running = [...(await domainsNamed("host-a1")).map((v) => ["host-a1", v.state]), ...(await domainsNamed("host-b1")).map((v) => ["host-b1", v.state])];
     expect(running).toEqual([[where, "running"]]);
-    const after = await waitFor("an answer from the VM", 30_000, () => http().catch(() => undefined));
+    const settledAt = Date.now();
+    const after = await waitFor("an answer from the VM", 240_000, () => http().catch(() => undefined)).catch(async (e: Error) => {
+      const flows = await Promise.all(["host-a1", "host-b1"].map((h) => run("ovs-ofctl", ["-O", "OpenFlow13", "dump-flows", `unix:${path.join(ovsPaths(lab.hostDir(h)).dir, "br-int.mgmt")}`]).catch((x: Error) => x.message)));
+      throw new Error(`${e.message}; migration ${m.status} (${m.error ?? ""}), VM at ${where}; phases ${JSON.stringify(await db.migrationPhase.findMany({ where: { migrationId: id } }))}\nflows a1:\n${flows[0]}\nflows b1:\n${flows[1]}`);
+    });
+    process.stderr.write(`[${tag}] link cut: migration ${m.status}, VM at ${where}, first answer from client A ${Date.now() - settledAt} ms after the migration settled\n`);
     expect(after.boot_id).toBe(before.boot_id);
     expect(await bindings()).toEqual([[where, "active"]]);
     const now = await db.vm.findUniqueOrThrow({ where: { name: vmName }, include: { host: true } });
     expect([now.host?.name, now.state]).toEqual([where, "running"]);
-  }, 360_000);
+  }, 600_000);
 });
 
 function killGroup(pid: number): void {

@@ -11,7 +11,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import type { OpenFlowController } from "../../controller/controller";
 import { ovsUnavailableReason } from "../../controller/ovsdb/testing/ovs-instance";
 import { deployMigrations } from "../database/migrate";
@@ -26,7 +26,7 @@ import { DEFAULT_TOPOLOGY, type LabTopology } from "../lab/topology";
 import { startTestFerry, type TestFerry } from "../testing/ferry-instance";
 import type { StormResult } from "../testing/packet-in-storm";
 import { labHostNetwork } from "./lab-network";
-import { Orchestrator } from "./orchestrator";
+import { Orchestrator, PrecheckFailedError } from "./orchestrator";
 
 const unavailable = ovsUnavailableReason();
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -118,6 +118,7 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
   let storm: ChildProcess | undefined;
   /** The switches' comings and goings, printed at the end (a switch that drops fails a pre-check). */
   const links: string[] = [];
+  let failed = false;
 
   const clientA = () => lab.plan.clients.find((c) => c.site === "a")!;
   const vmNamed = (name: string) => lab.plan.vms.find((v) => v.name === name)!;
@@ -130,6 +131,29 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
   async function bindings(name: string) {
     const port = await db.port.findUniqueOrThrow({ where: { mac: vmNamed(name).mac }, include: { bindings: { include: { host: true } } } });
     return port.bindings.map((b) => [b.host.name, b.status]);
+  }
+  async function switchesReady(timeoutMs = 60_000): Promise<void> {
+    const by = Date.now() + timeoutMs;
+    while (!lab.plan.hosts.every((h) => controller.switch(h.dpid)?.isReady) && Date.now() < by) await sleep(200);
+  }
+  /**
+   * Starts a migration once both lab switches are connected. On this shared machine a stall of
+   * the whole test process can drop a switch's OpenFlow connection for a moment (OVS reconnects at
+   * once); a start refused only by the "network" pre-check for that is retried after the
+   * reconnection, at most three times, and counted. Any other refusal fails the test.
+   */
+  let networkRetries = 0;
+  async function startMigration(vmName: string, destHost: string): Promise<{ id: string }> {
+    for (let attempt = 0; ; attempt++) {
+      await switchesReady();
+      try {
+        return await orch.start({ vmName, destHost, user });
+      } catch (err) {
+        const onlyNetwork = err instanceof PrecheckFailedError && err.checks.filter((c) => c.status === "fail").every((c) => c.name === "network");
+        if (!onlyNetwork || attempt >= 3) throw err;
+        networkRetries++;
+      }
+    }
   }
   async function healthz(): Promise<number> {
     const res = await fetch(`${ferry.url}/healthz`, { signal: AbortSignal.timeout(30_000) });
@@ -167,16 +191,28 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
   }, 420_000);
 
   afterAll(async () => {
-    console.log(`[links]\n${links.join("\n")}`);
+    console.log(`[links] starts retried after a switch reconnected: ${networkRetries}\n${links.join("\n")}`);
     if (storm?.pid && storm.exitCode === null && storm.signalCode === null) storm.kill("SIGKILL");
     for (const l of loops) await l.stop();
     await db?.$disconnect();
     await lab?.down();
     await ferry?.close();
+    // After a failure the hosts' libvirt and QEMU logs are kept for a look (the rest is removed).
+    if (failed && dir) {
+      const keep = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-ld-failed-"));
+      for (const h of lab?.plan.hosts ?? []) {
+        const logs = path.join(lab.hostDir(h.name), "libvirt", "log");
+        if (fs.existsSync(logs)) fs.cpSync(logs, path.join(keep, h.name), { recursive: true });
+      }
+      console.log(`[logs] kept in ${keep}`);
+    }
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }, 180_000);
 
   it("four migrations at once, two each way between the sites, while both sites' clients keep asking every VM: all complete and every VM answers from its new site", async () => {
+    onTestFailed(() => {
+      failed = true;
+    });
     const before = new Map<string, { boot_id: string; requests: number }>();
     const from = new Map<string, string>();
     for (const n of names) {
@@ -189,7 +225,7 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
     await sleep(2_000);
 
     const t0 = Date.now();
-    const started = await Promise.all(names.map((n) => orch.start({ vmName: n, destHost: other(from.get(n)!), user })));
+    const started = await Promise.all(names.map((n) => startMigration(n, other(from.get(n)!))));
     const settledAt = new Map<string, number>();
     await Promise.all(started.map(({ id }, i) => orch.settled(id).then(() => settledAt.set(names[i]!, Date.now()))));
     const allDoneMs = Date.now() - t0;
@@ -230,13 +266,16 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
   }, 600_000);
 
   it("a migration during a packet-in storm of 50,000 new MACs at 5,000/s completes, every packet-in is counted, and the server keeps answering", async () => {
+    onTestFailed(() => {
+      failed = true;
+    });
     const name = names[0]!;
     const client = clientA();
 
     // Baseline: the same VM migrates once with no storm (and the event loop's delay is measured).
     const quiet = monitorEventLoopDelay({ resolution: 10 });
     quiet.enable();
-    const base = await orch.start({ vmName: name, destHost: other((await hostOf(name))!), user });
+    const base = await startMigration(name, other((await hostOf(name))!));
     await orch.settled(base.id);
     quiet.disable();
     const baseRow = await db.migration.findUniqueOrThrow({ where: { id: base.id } });
@@ -280,18 +319,21 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
       if (code !== 0 || !result) throw new Error(`the storm exited with ${code}: ${err.slice(-2000)}`);
       return result as StormResult;
     });
-    // The storm is under way before the migration starts.
-    while (counted < 500 && !stormDone) await sleep(20);
-    const { id } = await orch.start({ vmName: name, destHost: dest, user });
-    const startedDuringStorm = !stormDone;
-    // The dashboard's server during the storm: its health probe, every 500 ms (at most 40).
-    const health: number[] = [];
+    // The dashboard's server during the storm: its health probe, every 500 ms (at most 60), timed
+    // for the README only.
+    const health: { status: number; ms: number }[] = [];
     const probing = (async () => {
-      for (let i = 0; i < 40 && !stormDone; i++) {
-        health.push(await healthz().catch(() => -1));
+      for (let i = 0; i < 60 && !stormDone; i++) {
+        const t = performance.now();
+        const status = await healthz().catch(() => -1);
+        health.push({ status, ms: performance.now() - t });
         await sleep(500);
       }
     })();
+    // The storm is under way before the migration starts.
+    while (counted < 500 && !stormDone) await sleep(20);
+    const { id } = await startMigration(name, dest);
+    const startedDuringStorm = !stormDone;
     await orch.settled(id);
     const result = await stormRun;
     await probing;
@@ -316,14 +358,14 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
     expect(newMacs.size).toBe(result.sent);
     // The server answered every probe during the storm, and answers after it.
     expect(health.length).toBeGreaterThan(0);
-    expect(health.every((s) => s === 200)).toBe(true);
+    expect(health.map((h) => h.status).filter((st) => st !== 200)).toEqual([]);
     expect(await healthz()).toBe(200);
 
     const ms = (ns: number) => (ns / 1e6).toFixed(1);
     console.log(
       `[storm] sent ${result.sent} packet-ins in ${Math.round(result.sendMs)} ms (${Math.round(result.sent / (result.sendMs / 1000))}/s), all handled after ${Math.round(result.drainedMs)} ms (${Math.round(result.sent / (result.drainedMs / 1000))}/s); ` +
         `migration total ${m.totalTimeMs} ms with storm vs ${baseRow.totalTimeMs} ms without (pause ${m.pauseMs} vs ${baseRow.pauseMs} ms); ` +
-        `event-loop delay p50/p99/max ${ms(loop.percentile(50))}/${ms(loop.percentile(99))}/${ms(loop.max)} ms with storm vs ${ms(quiet.percentile(50))}/${ms(quiet.percentile(99))}/${ms(quiet.max)} ms without; /healthz probes ${health.length}, all 200`,
+        `event-loop delay p50/p99/max ${ms(loop.percentile(50))}/${ms(loop.percentile(99))}/${ms(loop.max)} ms with storm vs ${ms(quiet.percentile(50))}/${ms(quiet.percentile(99))}/${ms(quiet.max)} ms without; /healthz probes ${health.length}, all 200, slowest ${Math.round(Math.max(...health.map((h) => h.ms)))} ms, median ${Math.round(health.map((h) => h.ms).sort((x, y) => x - y)[Math.floor(health.length / 2)]!)} ms`,
     );
   }, 600_000);
 });

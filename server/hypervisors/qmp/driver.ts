@@ -909,9 +909,10 @@ class QmpMigration implements MigrationHandle {
       }
       const status = mapMigrationStatus(info.status);
       if (info.status === "completed") {
-        // QEMU fills in total-time and downtime just after the state change: ask again briefly.
-        for (let i = 0; i < 20 && (info["total-time"] === undefined || info.downtime === undefined); i++) {
-          await new Promise((r) => setTimeout(r, 10));
+        // QEMU fills in total-time and downtime just after the state change: ask again (bounded,
+        // 2 s: on a loaded machine the migration thread may take that long to get there).
+        for (let i = 0; i < 100 && !(info["total-time"]! > 0 && info.downtime !== undefined); i++) {
+          await new Promise((r) => setTimeout(r, 20));
           info = await this.client.execute<QmpMigrationInfo>("query-migrate", undefined, { timeoutMs: 5_000 }).catch(() => info);
         }
         const p = this.progressFrom(info, "completed");

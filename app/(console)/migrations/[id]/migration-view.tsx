@@ -140,13 +140,14 @@ export function MigrationView({ id }: { id: string }) {
           <dl className="mt-3 space-y-1 text-sm">
             <Figure label="total (Ferry)" value={d.totalTimeMs === null ? "—" : `${(d.totalTimeMs / 1000).toFixed(2)} s`} />
             <Figure label="total (hypervisor)" value={d.hypervisorTotalMs === null ? "—" : `${(d.hypervisorTotalMs / 1000).toFixed(2)} s`} />
-            <Figure label="network switch-over" value={d.switchoverMs === null ? "—" : `${Math.round(d.switchoverMs)} ms`} />
+            <Figure label="pause seen by the guest (Ferry)" value={d.pauseMs === null || d.pauseMs === undefined ? "—" : `${Math.round(d.pauseMs)} ms`} />
+            <Figure label="network moved, after the pause began" value={d.switchoverMs === null ? "—" : `${Math.round(d.switchoverMs)} ms`} />
           </dl>
         </Card>
       </div>
 
       <Card title="Network" className="mt-4">
-        <p className="text-sm text-slate-700">{commitment?.detail ?? "The controller moves the VM's MAC to its new port on every switch at commitment."}</p>
+        <p className="text-sm text-slate-700">{commitment?.detail ?? "The controller moves the VM's MAC to its new port on every switch the moment the source pauses."}</p>
         <p className="mt-2 text-sm">
           Switch flows: <Link className="text-accent-700 hover:underline" href="/switches">Switches</Link>
         </p>
