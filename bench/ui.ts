@@ -135,10 +135,28 @@ async function signIn(page: Page, s: Server) {
 }
 
 /** A bridge in a private OVS, connected to the server's controller, holding `count` flows added by ovs-ofctl. */
-async function bridgeWithFlows(s: Server, count: number): Promise<OvsInstance> {
+async function bridgeWithFlows(s: Server, page: Page, count: number): Promise<OvsInstance> {
   const ovs = await startOvs({ withVswitchd: true });
+  try {
+    return await fillBridge(ovs, s, page, count);
+  } catch (err) {
+    await ovs.stop();
+    throw err;
+  }
+}
+
+async function fillBridge(ovs: OvsInstance, s: Server, page: Page, count: number): Promise<OvsInstance> {
   const sock = path.join(s.dataDir, "openflow.sock");
   await ovs.vsctl(["add-br", "br-bench", "--", "set", "bridge", "br-bench", "datapath_type=netdev", "fail_mode=secure", "protocols=OpenFlow13", `other-config:datapath-id=${DPID}`, "--", "set-controller", "br-bench", `unix:${sock}`]);
+  // Connect first: the controller's handshake reads the whole flow table within its own time bound.
+  await page.waitForFunction(
+    async (dpid) => {
+      const res = await fetch("/api/trpc/switches.list");
+      return res.ok && ((await res.json()).result.data.json.switches as { dpid: string }[]).some((x) => x.dpid === dpid);
+    },
+    DPID,
+    { polling: 1000, timeout: 120_000 },
+  );
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
     const mac = `02:bc:${((i >> 16) & 0xff).toString(16).padStart(2, "0")}:${((i >> 8) & 0xff).toString(16).padStart(2, "0")}:${(i & 0xff).toString(16).padStart(2, "0")}:01`;
@@ -272,7 +290,7 @@ async function main() {
     await signIn(page, server);
 
     console.log(`connecting a private OVS bridge (dpid ${DPID}) with ${flows} flows …`);
-    ovs = await bridgeWithFlows(server, flows);
+    ovs = await bridgeWithFlows(server, page, flows);
     console.log(`controller mirror holds ${await waitForMirror(page, flows)} flows`);
     const render: number[] = [];
     const scroll: number[] = [];

@@ -4,8 +4,8 @@
 //   asking every VM over HTTP: all four complete, keep their identity, and answer afterwards;
 // - one migration runs through a packet-in storm from a scripted switch (a test double, in a
 //   process of its own, on the controller's UNIX socket): the migration completes, the
-//   controller counts every packet-in,
-//   and the server keeps answering /healthz. Figures are printed for the README.
+//   controller counts every packet-in, and the server keeps answering /healthz.
+// Figures (times, event-loop delay, storm rate) are printed for the README.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -219,6 +219,8 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
       before.set(n, await http(n));
       from.set(n, (await hostOf(n))!);
     }
+    const stall = monitorEventLoopDelay({ resolution: 10 });
+    stall.enable();
     const ips = names.map((n) => vmNamed(n).ip);
     // Bounded: 600 rounds (≥ 2 minutes), stopped as soon as the checks are done.
     for (const c of lab.plan.clients) loops.push(new TrafficLoop(c.site, c.ns, ips, 600));
@@ -229,6 +231,7 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
     const settledAt = new Map<string, number>();
     await Promise.all(started.map(({ id }, i) => orch.settled(id).then(() => settledAt.set(names[i]!, Date.now()))));
     const allDoneMs = Date.now() - t0;
+    stall.disable();
 
     const rows = await Promise.all(started.map(({ id }) => db.migration.findUniqueOrThrow({ where: { id }, include: { phases: true } })));
     for (const m of rows) {
@@ -261,7 +264,7 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
     const answers = loops.flatMap((l) => l.answers.length);
     console.log(
       `[load] 4 concurrent migrations (128 MiB each): all settled in ${allDoneMs} ms; per migration total ${rows.map((m) => `${m.vmName}=${m.totalTimeMs} ms`).join(", ")}; ` +
-        `pause ${rows.map((m) => `${m.pauseMs} ms`).join(", ")}; HTTP answers seen by the clients: ${answers.join(" + ")}`,
+        `pause ${rows.map((m) => `${m.pauseMs} ms`).join(", ")}; event-loop delay p99/max ${(stall.percentile(99) / 1e6).toFixed(1)}/${(stall.max / 1e6).toFixed(1)} ms; HTTP answers seen by the clients: ${answers.join(" + ")}`,
     );
   }, 600_000);
 

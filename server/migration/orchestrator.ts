@@ -285,7 +285,8 @@ export class Orchestrator {
       const pausedAt = switchover.get("source-paused") ?? doneAt - (result.downtimeMs ?? 0);
       const runningAt = switchover.get("destination-running");
       const resumedAt = Math.min(runningAt ?? doneAt, doneAt);
-      const pauseMs = switchover.has("source-paused") && runningAt !== undefined ? runningAt - pausedAt : null;
+      // Two hosts' events, stamped as they arrived: an order they cannot have means no figure.
+      const pauseMs = switchover.has("source-paused") && runningAt !== undefined && runningAt >= pausedAt ? runningAt - pausedAt : null;
       const switchoverMs = Math.max(0, relocatedAt - pausedAt);
       await this.leave(r, "pre-copy", result.passes !== undefined ? `${result.passes} passes` : null, pausedAt);
       await this.enter(r, "stop-and-copy", null, pausedAt);

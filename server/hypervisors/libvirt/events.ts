@@ -13,13 +13,18 @@ export interface LifecycleEvent {
   at: number;
 }
 
-// event 'lifecycle' for domain 'vm1': Resumed Migrated
-const LINE = /^event 'lifecycle' for domain '([^']+)': (\S+)(?: (.*))?$/;
+// [2026-11-27 16:17:57.526+0000: ]event 'lifecycle' for domain 'vm1': Resumed Migrated
+const LINE = /^(?:(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)([+-]\d\d)(\d\d): )?event 'lifecycle' for domain '([^']+)': (\S+)(?: (.*))?$/;
 
+/**
+ * One line of `virsh event`. With `--timestamp` the time is virsh's own receipt of the event, which
+ * a busy server process reading two watchers' output cannot reorder; without it, `at`.
+ */
 export function parseLifecycleLine(line: string, at: number): LifecycleEvent | null {
   const m = LINE.exec(line.trim());
   if (!m) return null;
-  return { domain: m[1]!, event: m[2]!, detail: (m[3] ?? "").trim(), at };
+  const stamped = m[1] ? Date.parse(`${m[1]}T${m[2]}${m[3]}:${m[4]}`) : Number.NaN;
+  return { domain: m[5]!, event: m[6]!, detail: (m[7] ?? "").trim(), at: Number.isFinite(stamped) ? stamped : at };
 }
 
 /** Watches one connection until stop(); a watcher that dies simply reports nothing more. */
@@ -30,7 +35,7 @@ export class LifecycleWatcher {
 
   constructor(uri: string, onEvent: (e: LifecycleEvent) => void, maxSeconds: number) {
     // Read-only is enough to listen; --timeout bounds a watcher whose owner forgot it.
-    this.child = spawn("virsh", virshArgs(uri, ["event", "--event", "lifecycle", "--loop", "--timeout", String(Math.max(1, Math.ceil(maxSeconds)))], true), {
+    this.child = spawn("virsh", virshArgs(uri, ["event", "--event", "lifecycle", "--loop", "--timestamp", "--timeout", String(Math.max(1, Math.ceil(maxSeconds)))], true), {
       stdio: ["ignore", "pipe", "ignore"],
       env: virshEnv(),
     });
