@@ -148,6 +148,9 @@ export class Lab {
         otherConfig: { "datapath-id": h.dpid },
         externalIds: { "ferry-host": h.name, "ferry-site": h.site },
       });
+      // The lab's emulated guests share two cores with the server: a controller starved of CPU for
+      // a few seconds must not be dropped (OVS's default probe gives up after ~10 s of silence).
+      await client.transact("Open_vSwitch", op.update("Controller", [eq("target", `unix:${controllerLink}`)], { inactivity_probe: 30_000 }));
       for (const t of h.tunnels) {
         await vs.addGreTunnel("br-int", t.port, t.remoteIp, { externalIds: { "ferry-peer-host": t.remoteHost } });
       }
