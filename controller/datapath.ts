@@ -29,7 +29,7 @@ import {
   type OfpMessage,
   type PortDesc,
 } from "./openflow";
-import { FlowTable, type FlowChange } from "./flow-table";
+import { deleteStrict, FlowTable, type FlowChange } from "./flow-table";
 
 // These error codes and OFPTT_ALL have the same values in OpenFlow 1.0 and 1.3.
 const { OFPET_HELLO_FAILED, OFPHFC_INCOMPATIBLE, OFPET_BAD_REQUEST, OFPBRC_BAD_VERSION, OFPBRC_BAD_TYPE, OFPBRC_BAD_LEN, OFPTT_ALL } = of13;
@@ -434,23 +434,7 @@ export class Datapath extends EventEmitter<DatapathEvents> {
   private deleteAllOurs(flows: readonly FlowStats[]): ReconcileResult {
     const mods: FlowModMsg[] = flows
       .filter((f) => f.cookie === this.opts.cookie)
-      .map((f) => ({
-        type: "flow_mod",
-        xid: 0,
-        command: "delete_strict",
-        cookie: f.cookie,
-        cookie_mask: 0xffff_ffff_ffff_ffffn,
-        table_id: f.table_id,
-        idle_timeout: 0,
-        hard_timeout: 0,
-        priority: f.priority,
-        buffer_id: OFP_NO_BUFFER,
-        out_port: OFPP_ANY,
-        out_group: OFPP_ANY,
-        flags: 0,
-        match: f.match,
-        actions: [],
-      }));
+      .map(deleteStrict);
     return { mods, adopted: 0, removed: mods.length, reinstalled: 0, hasTableMiss: false };
   }
 

@@ -1,7 +1,7 @@
 // A mirror of one switch's flow table, kept from the FLOW_MODs this controller sends, the
 // FLOW_REMOVEDs the switch reports, and periodic flow-stats replies (which are the truth and
 // correct anything the first two missed). Pure bookkeeping; every update returns its changes.
-import type { Action, FlowModMsg, FlowRemovedMsg, FlowStats, Instruction, Match } from "./openflow";
+import { OFP_NO_BUFFER, OFPP_ANY, type Action, type FlowModMsg, type FlowRemovedMsg, type FlowStats, type Instruction, type Match } from "./openflow";
 
 export interface FlowEntry {
   table_id: number;
@@ -24,6 +24,27 @@ export type FlowChange = { kind: "added" | "modified" | "removed"; entry: FlowEn
 const ALL_COOKIES = 0n;
 
 /** Canonical text of a match: field order and codec-only bookkeeping do not matter. */
+/** The FLOW_MOD that removes exactly this flow (same table, priority, match and cookie). */
+export function deleteStrict(f: FlowStats): FlowModMsg {
+  return {
+    type: "flow_mod",
+    xid: 0,
+    command: "delete_strict",
+    cookie: f.cookie,
+    cookie_mask: 0xffff_ffff_ffff_ffffn,
+    table_id: f.table_id,
+    idle_timeout: 0,
+    hard_timeout: 0,
+    priority: f.priority,
+    buffer_id: OFP_NO_BUFFER,
+    out_port: OFPP_ANY,
+    out_group: OFPP_ANY,
+    flags: 0,
+    match: f.match,
+    actions: [],
+  };
+}
+
 export function matchKey(m: Match): string {
   const parts: string[] = [];
   for (const k of Object.keys(m).sort()) {

@@ -1,25 +1,12 @@
-import { expect as baseExpect, test, type Page, type TestInfo } from "@playwright/test";
+import { expect as baseExpect, test } from "@playwright/test";
+import { shot, signIn, url } from "./helpers";
 
 // Pages read live state from the lab; on a shared, loaded 2-core machine a first paint can take tens of seconds.
 const expect = baseExpect.configure({ timeout: 45_000 });
 test.describe.configure({ timeout: 300_000 });
 
-const url = () => process.env.FERRY_E2E_URL!;
 
-async function signIn(page: Page) {
-  await page.goto(`${url()}/login`);
-  await page.getByLabel("Username").fill("admin");
-  await page.getByLabel("Password").fill(process.env.FERRY_E2E_ADMIN_PASSWORD!);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
-}
 
-/** A screenshot of this step, kept as a file in the test's output directory and attached to its report. */
-async function shot(page: Page, testInfo: TestInfo, name: string) {
-  const file = testInfo.outputPath(`${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  await testInfo.attach(name, { path: file, contentType: "image/png" });
-}
 
 test("global search: '/' focuses it, a VM is found by IP and a switch by dpid, grouped, and Enter opens the switch", async ({ page }, testInfo) => {
   await signIn(page);

@@ -1,17 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { expect, test, type Page } from "@playwright/test";
+import { signIn, url } from "./helpers";
 import { E2E_NS_PREFIX } from "./global-setup";
 
-const url = () => process.env.FERRY_E2E_URL!;
 const NAME = "e2e-web";
 
-async function signIn(page: Page) {
-  await page.goto(`${url()}/login`);
-  await page.getByLabel("Username").fill("admin");
-  await page.getByLabel("Password").fill(process.env.FERRY_E2E_ADMIN_PASSWORD!);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
-}
 
 /** GET / on the VM from the site-A client (inside the lab's namespace), a bounded number of tries. */
 function httpFromSiteA(ip: string): { hostname: string; ip: string } | null {

@@ -1,16 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { expect, test, type Page, type TestInfo } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { shot, signIn, url } from "./helpers";
 import { E2E_NS_PREFIX } from "./global-setup";
 
-const url = () => process.env.FERRY_E2E_URL!;
 
-async function signIn(page: Page) {
-  await page.goto(`${url()}/login`);
-  await page.getByLabel("Username").fill("admin");
-  await page.getByLabel("Password").fill(process.env.FERRY_E2E_ADMIN_PASSWORD!);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
-}
 
 /** Traffic between the two sites' clients, across the GRE tunnel (addresses inside the lab's namespaces). */
 function pingAcrossSites(count: number) {
@@ -97,12 +90,6 @@ test("the lab's two VMs are listed as instances, and each answers HTTP from the 
   }
 });
 
-/** A screenshot of this step, kept as a file in the test's output directory and attached to its report. */
-async function shot(page: Page, testInfo: TestInfo, name: string) {
-  const file = testInfo.outputPath(`${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  await testInfo.attach(name, { path: file, contentType: "image/png" });
-}
 
 test("an admin live-migrates vm1 to site B from the dashboard: pre-checks, six phases, same VM afterwards", async ({ page }, testInfo) => {
   // Two tabs, a migration and the timings chart: more than the default bound on a loaded machine.

@@ -1,26 +1,13 @@
-import { expect as baseExpect, test, type Page, type TestInfo } from "@playwright/test";
+import { expect as baseExpect, test, type Page } from "@playwright/test";
+import { shot, signIn, url } from "./helpers";
 
 // Pages read live state from the lab; on a shared, loaded 2-core machine a first paint can take tens of seconds.
 const expect = baseExpect.configure({ timeout: 45_000 });
 test.describe.configure({ timeout: 300_000 });
 
-const url = () => process.env.FERRY_E2E_URL!;
 const VIEWER = { username: "e2e-viewer", password: "viewer-password-1" };
 
-async function signIn(page: Page, username: string, password: string) {
-  await page.goto(`${url()}/login`);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
-}
 
-/** A screenshot of this step, kept as a file in the test's output directory and attached to its report. */
-async function shot(page: Page, testInfo: TestInfo, name: string) {
-  const file = testInfo.outputPath(`${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  await testInfo.attach(name, { path: file, contentType: "image/png" });
-}
 
 /** A tRPC mutation sent by hand from the page, as a forged request would be: same origin, the page's own cookie. */
 function postMutation(page: Page, procedure: string, input: unknown) {

@@ -10,7 +10,7 @@
 // - a flow the controller remembers (the switch's previous connection) that the switch lost, e.g.
 //   after ovs-vswitchd restarted empty, is installed again (re-sync).
 // Flows with foreign cookies (an operator's, another controller's) are left alone.
-import { flowKey, type FlowEntry } from "../flow-table";
+import { deleteStrict, flowKey, type FlowEntry } from "../flow-table";
 import { OFPP_MAX, OFP_NO_BUFFER, OFPP_ANY, OFPP_CONTROLLER, type Action, type FlowModMsg, type FlowStats, type Instruction, type Match } from "../openflow";
 import { OFPFF_SEND_FLOW_REM } from "./learning-switch";
 import { relocationPriority } from "./relocation";
@@ -97,25 +97,6 @@ function shapeOf(f: { priority: number; match: Match; table_id?: number; actions
   return undefined;
 }
 
-function deleteStrict(f: FlowStats): FlowModMsg {
-  return {
-    type: "flow_mod",
-    xid: 0,
-    command: "delete_strict",
-    cookie: f.cookie,
-    cookie_mask: 0xffff_ffff_ffff_ffffn,
-    table_id: f.table_id,
-    idle_timeout: 0,
-    hard_timeout: 0,
-    priority: f.priority,
-    buffer_id: OFP_NO_BUFFER,
-    out_port: OFPP_ANY,
-    out_group: OFPP_ANY,
-    flags: 0,
-    match: f.match,
-    actions: [],
-  };
-}
 
 function reinstall(e: FlowEntry, cookie: bigint, outPort: number): FlowModMsg {
   return {
