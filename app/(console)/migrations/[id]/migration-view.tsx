@@ -130,7 +130,7 @@ export function MigrationView({ id }: { id: string }) {
             <Figure label="dirty rate" value={last?.dirtyPagesRate !== undefined ? `${Math.round(last.dirtyPagesRate)} pages/s` : "—"} />
             <Figure label="round" value={String(d.passes ?? last?.pass ?? "—")} />
           </dl>
-          <RemainingChart samples={samples.map((s) => ({ at: new Date(s.at).getTime(), remaining: Number(s.remainingBytes ?? 0), dirty: s.dirtyPagesRate ?? 0 }))} />
+          <RemainingChart samples={samples.filter((s) => s.remainingBytes !== null && s.remainingBytes !== undefined).map((s) => ({ at: new Date(s.at).getTime(), remaining: Number(s.remainingBytes ?? 0), dirty: s.dirtyPagesRate ?? 0 }))} />
         </Card>
         <Card title="Downtime">
           <div className="text-4xl font-semibold tabular-nums" data-testid="downtime">
