@@ -279,6 +279,8 @@ describe.skipIf(unavailable)("QmpDriver on the two-site lab", () => {
     const result = await handle.done;
     const wallMs = Date.now() - t0;
     expect((await a2.getVm(vmName)).state).toBe("running");
+    // The source's QEMU is retired after done() resolves; the driver's reads wait for that.
+    expect((await b2.listVms()).map((v) => v.name)).not.toContain(vmName);
     expect(qemuPidsWith(b2.marker(vmName))).toEqual([]);
     await a2.announce(vmName);
     const { doc, waitedMs } = await httpWithin(15_000);
@@ -309,6 +311,8 @@ describe.skipIf(unavailable)("QmpDriver on the two-site lab", () => {
     const result = await handle.done;
     expect(result.totalTimeMs).toBeGreaterThan(0);
     expect((await b2.getVm(vmName)).state).toBe("running");
+    // The source's QEMU is retired after done() resolves; the driver's reads wait for that.
+    expect((await a2.listVms()).map((v) => v.name)).not.toContain(vmName);
     expect(qemuPidsWith(a2.marker(vmName))).toEqual([]);
     const { doc, waitedMs } = await httpWithin(15_000);
     expect(doc.boot_id).toBe(bootId);
