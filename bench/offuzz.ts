@@ -14,7 +14,7 @@ import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { ovsUnavailableReason, startOvs, type OvsInstance } from "../controller/ovsdb/testing/ovs-instance";
-import { createHost, sh, type NsHost } from "../controller/testing/netns";
+import { createHost, sh, type NsHost, secureBridgeArgs } from "../controller/testing/netns";
 import { runFuzz } from "../controller/testing/of-fuzz";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -144,13 +144,7 @@ async function main(): Promise<Record<string, unknown>> {
   const h2 = await createHost({ prefix: "ferry-hz-b2", switchNs: ovs.netns!, ip: "10.79.0.2", mac: "52:54:00:79:00:02" });
   hosts.push(h2);
   const up = peer.next((l) => l.kind === "connected" && l.dpid === DPID, 20_000, "bridge connection");
-  await ovs.vsctl([
-    "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev", "fail_mode=secure", "protocols=OpenFlow13", `other-config:datapath-id=${DPID}`,
-    "--", "add-port", "br0", h1.switchPort, "--", "set", "interface", h1.switchPort, "ofport_request=1",
-    "--", "add-port", "br0", h2.switchPort, "--", "set", "interface", h2.switchPort, "ofport_request=2",
-    "--", "set-controller", "br0", `unix:${sock}`,
-    "--", "set", "controller", "br0", "max_backoff=1000",
-  ]);
+  await ovs.vsctl(secureBridgeArgs({ dpid: DPID, protocols: "OpenFlow13", ports: [h1.switchPort, h2.switchPort], controller: `unix:${sock}` }));
   await up;
   const first = await h1.exec("ping", ["-c", "2", "-i", "0.2", "-W", "3", h2.ip]).catch((e: Error) => e.message);
   if (!/2 received/.test(first)) throw new Error(`the bridge does not forward before the fuzz run: ${first}`);

@@ -13,7 +13,7 @@ import type { ControllerEvent } from "./events";
 import { formatActions, formatInstructions, formatMatch } from "./openflow/ofctl";
 import { OvsdbSession, type TableUpdates } from "./ovsdb";
 import { ovsUnavailableReason, startOvs, type OvsInstance } from "./ovsdb/testing/ovs-instance";
-import { createHost, sh, type NsHost } from "./testing/netns";
+import { createHost, sh, type NsHost, secureBridgeArgs } from "./testing/netns";
 
 const unavailable = ovsUnavailableReason();
 const COOKIE = "0xfe77000000000001";
@@ -116,13 +116,7 @@ describe.skipIf(unavailable)("switch and controller faults on a real Open vSwitc
     h1 = await createHost({ prefix: "ferry-hz-f1", switchNs: ovs.netns!, ip: "10.78.0.1", mac: "52:54:00:78:00:01" });
     h2 = await createHost({ prefix: "ferry-hz-f2", switchNs: ovs.netns!, ip: "10.78.0.2", mac: "52:54:00:78:00:02" });
     const up = waitEvent(controller, (e) => e.type === "switch_connected" && e.dpid === dpid, 15_000, "the bridge to connect");
-    await ovs.vsctl([
-      "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev", "fail_mode=secure", "protocols=OpenFlow13", `other-config:datapath-id=${dpid}`,
-      "--", "add-port", "br0", h1.switchPort, "--", "set", "interface", h1.switchPort, "ofport_request=1",
-      "--", "add-port", "br0", h2.switchPort, "--", "set", "interface", h2.switchPort, "ofport_request=2",
-      "--", "set-controller", "br0", `unix:${sock}`,
-      "--", "set", "controller", "br0", "max_backoff=1000",
-    ]);
+    await ovs.vsctl(secureBridgeArgs({ dpid: dpid, protocols: "OpenFlow13", ports: [h1.switchPort, h2.switchPort], controller: `unix:${sock}` }));
     await up;
     // Static neighbours: once the flows exist, pings need nothing from the controller.
     await h1.exec("ip", ["neigh", "replace", h2.ip, "lladdr", h2.mac, "dev", "eth0", "nud", "permanent"]);

@@ -11,7 +11,7 @@ import type { ControllerEvent } from "./events";
 import { encodeMessage, OfpFramer } from "./openflow";
 import { ovsUnavailableReason, startOvs, type OvsInstance } from "./ovsdb/testing/ovs-instance";
 import { ethFrame } from "./testing/frames";
-import { createHost, type NsHost } from "./testing/netns";
+import { createHost, type NsHost, secureBridgeArgs } from "./testing/netns";
 import { runFuzz } from "./testing/of-fuzz";
 import { port, ScriptedSwitch } from "./testing/scripted-switch";
 
@@ -56,13 +56,7 @@ describe.skipIf(unavailable)("fuzzed connections next to a real Open vSwitch bri
     h1 = await createHost({ prefix: "ferry-hz-h1", switchNs: ovs.netns!, ip: "10.77.0.1", mac: "52:54:00:77:00:01" });
     h2 = await createHost({ prefix: "ferry-hz-h2", switchNs: ovs.netns!, ip: "10.77.0.2", mac: "52:54:00:77:00:02" });
     const up = waitEvent(controller, (e) => e.type === "switch_connected" && e.dpid === dpid, 15_000, "the OVS bridge to connect");
-    await ovs.vsctl([
-      "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev", "fail_mode=secure", "protocols=OpenFlow13", `other-config:datapath-id=${dpid}`,
-      "--", "add-port", "br0", h1.switchPort, "--", "set", "interface", h1.switchPort, "ofport_request=1",
-      "--", "add-port", "br0", h2.switchPort, "--", "set", "interface", h2.switchPort, "ofport_request=2",
-      "--", "set-controller", "br0", `unix:${sock}`,
-      "--", "set", "controller", "br0", "max_backoff=1000",
-    ]);
+    await ovs.vsctl(secureBridgeArgs({ dpid: dpid, protocols: "OpenFlow13", ports: [h1.switchPort, h2.switchPort], controller: `unix:${sock}` }));
     await up;
   }, 60_000);
 

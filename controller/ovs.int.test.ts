@@ -11,7 +11,7 @@ import { OpenFlowController } from "./controller";
 import type { ControllerEvent } from "./events";
 import { formatActions, formatInstructions, formatMatch } from "./openflow/ofctl";
 import { ovsUnavailableReason, startOvs, type OvsInstance } from "./ovsdb/testing/ovs-instance";
-import { createHost, sh, type NsHost } from "./testing/netns";
+import { createHost, sh, type NsHost, secureBridgeArgs } from "./testing/netns";
 
 const COOKIE = 0xfe77_0000_0000_0001n;
 const unavailable = ovsUnavailableReason();
@@ -81,13 +81,7 @@ describe.skipIf(unavailable).each([
     h1 = await createHost({ prefix: "fo-h1", switchNs: ovs.netns!, ip: "10.0.0.1", mac: "52:54:00:00:0a:01" });
     h2 = await createHost({ prefix: "fo-h2", switchNs: ovs.netns!, ip: "10.0.0.2", mac: "52:54:00:00:0a:02" });
     const up = waitEvent(controller, (e) => e.type === "switch_connected", 15_000, "switch to connect");
-    await ovs.vsctl([
-      "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev", "fail_mode=secure", `protocols=${protocol}`, `other-config:datapath-id=${dpid}`,
-      "--", "add-port", "br0", h1.switchPort, "--", "set", "interface", h1.switchPort, "ofport_request=1",
-      "--", "add-port", "br0", h2.switchPort, "--", "set", "interface", h2.switchPort, "ofport_request=2",
-      "--", "set-controller", "br0", `unix:${sock}`,
-      "--", "set", "controller", "br0", "max_backoff=1000",
-    ]);
+    await ovs.vsctl(secureBridgeArgs({ dpid: dpid, protocols: protocol, ports: [h1.switchPort, h2.switchPort], controller: `unix:${sock}` }));
     expect(await up).toMatchObject({ dpid, version });
   }, 60_000);
 

@@ -8,7 +8,7 @@ import type { ControllerEvent } from "./events";
 import { decodeMessage, OfpFramer, OFPP_FLOOD, type Action, type DecodedMessage, type FlowModMsg, type Instruction, type PacketOutMsg } from "./openflow";
 import { ovsUnavailableReason, startOvs, type OvsInstance } from "./ovsdb/testing/ovs-instance";
 import { gratuitousArp, rarpAnnounce } from "./packet";
-import { createHost, sh, type NsHost } from "./testing/netns";
+import { createHost, sh, type NsHost, secureBridgeArgs } from "./testing/netns";
 import { ethFrame } from "./testing/frames";
 import { port, ScriptedSwitch } from "./testing/scripted-switch";
 
@@ -210,14 +210,7 @@ describe.skipIf(unavailable).each([
     // Only one copy of the VM may run: h3 stays down until the move.
     await h3.exec("ip", ["link", "set", "eth0", "down"]);
     const up = nextEvent(controller, (e) => e.type === "switch_connected", 15_000, "switch to connect");
-    await ovs.vsctl([
-      "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev", "fail_mode=secure", `protocols=${protocol}`, `other-config:datapath-id=${dpid}`,
-      "--", "add-port", "br0", h1.switchPort, "--", "set", "interface", h1.switchPort, "ofport_request=1",
-      "--", "add-port", "br0", h2.switchPort, "--", "set", "interface", h2.switchPort, "ofport_request=2",
-      "--", "add-port", "br0", h3.switchPort, "--", "set", "interface", h3.switchPort, "ofport_request=3",
-      "--", "set-controller", "br0", `unix:${sock}`,
-      "--", "set", "controller", "br0", "max_backoff=1000",
-    ]);
+    await ovs.vsctl(secureBridgeArgs({ dpid: dpid, protocols: protocol, ports: [h1.switchPort, h2.switchPort, h3.switchPort], controller: `unix:${sock}` }));
     expect(await up).toMatchObject({ dpid, version });
   }, 60_000);
 

@@ -63,3 +63,17 @@ export async function createHost(opts: { prefix: string; switchNs: string; ip: s
     remove,
   };
 }
+
+/**
+ * `ovs-vsctl` arguments for the tests' bridge br0: userspace datapath, secure fail mode (only the
+ * controller forwards), the given ports as OpenFlow ports 1, 2, … and one controller that is
+ * retried at most every second.
+ */
+export function secureBridgeArgs(o: { dpid: string; protocols: string; ports: readonly string[]; controller: string }): string[] {
+  return [
+    "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev", "fail_mode=secure", `protocols=${o.protocols}`, `other-config:datapath-id=${o.dpid}`,
+    ...o.ports.flatMap((p, i) => ["--", "add-port", "br0", p, "--", "set", "interface", p, `ofport_request=${i + 1}`]),
+    "--", "set-controller", "br0", o.controller,
+    "--", "set", "controller", "br0", "max_backoff=1000",
+  ];
+}
