@@ -131,13 +131,16 @@ export class OpenFlowController {
         const deletedFlows = dp.flows
           .entries()
           .filter((f) => f.table_id === 0 && f.cookie === cookie && (f.match.eth_dst === r.mac || f.match.eth_src === r.mac)).length;
-        // Before the flows, and in the same tick: a PACKET_IN handled from now on already sees the new port.
-        this.learning.relocate(dpid, r.mac, port, Date.now());
+        // Before the flows, and in the same tick: a PACKET_IN handled from now on already sees the
+        // new port, and one the MAC sent from its old place does not move it back.
+        this.learning.relocateAndHold(dpid, r.mac, port, Date.now());
         try {
           await sendConfirmed(dp, relocationFlowMods(this.learning, r.mac, port, r.idleTimeout));
           return { dpid, deletedFlows, installed: true };
         } catch (err) {
           return { dpid, deletedFlows, installed: false, error: errorText(err) };
+        } finally {
+          this.learning.confirmHold(dpid, r.mac, port, Date.now());
         }
       }),
     );

@@ -139,6 +139,20 @@ describe("relocation against scripted switches", () => {
     expect(a.received.slice(mark2).some((m) => m.type === "flow_mod" && m.command === "delete")).toBe(false);
   });
 
+  it("a frame the VM sent from its old port just before the move reaches the client but does not move the VM back", async () => {
+    const { c, a } = await setup();
+    // The VM left A's port 1; A now reaches it through the tunnel (port 3).
+    await c.relocate({ mac: VM, routes: [{ dpid: DP_A, port: 3 }] });
+    const mark = a.received.length;
+    // A reply the VM sent before it paused, read by the controller after the relocation.
+    a.send({ type: "packet_in", xid: 0, buffer_id: 0xffffffff, total_len: 60, reason: 0, table_id: 0, cookie: 0n, match: { in_port: 1 }, data: ethFrame(CLIENT, VM, 0x0800) });
+    const po = (await a.waitFor((m) => a.received.indexOf(m) >= mark && m.type === "packet_out")) as PacketOutMsg;
+    expect(outputs(po)).toEqual([2]);
+    expect(a.received.slice(mark).filter((m) => m.type === "flow_mod")).toEqual([]);
+    expect(c.learning.fdb(DP_A).lookup(VM, Date.now())).toBe(3);
+    expect(c.switch(DP_A)!.flows.entries().filter((f) => f.match.eth_dst === VM).map((f) => [f.priority, outputs(f)])).toEqual([[90, [3]]]);
+  });
+
   it("reports a switch that is not connected, or that refuses a flow, without failing the others", async () => {
     const { c, a, b } = await setup();
     // B refuses the relocation flow (as a switch would for a port it does not have), before its barrier reply.

@@ -115,3 +115,61 @@ describe("FDB aging", () => {
     expect(f.learn(A, 4, 20)).toBe(1);
   });
 });
+
+describe("a relocated MAC held against frames from its old place", () => {
+  // The VM (A) lived behind the tunnel (port 9) and was relocated to local port 3; the client B is on port 2.
+  function relocated() {
+    const sw = new LearningSwitch({ agingMs: 300_000, flowIdleTimeout: 60, flowPriority: 100, cookie: 0x77n, relocationHoldMs: 2000 });
+    sw.onPacketIn(pin(9, ethFrame(B, A, 0x0800), 0));
+    sw.onPacketIn(pin(2, ethFrame(A, B, 0x0800), 0));
+    sw.relocateAndHold(DP, A, 3, 1000);
+    return sw;
+  }
+  const deletes = (out: ReturnType<LearningSwitch["onPacketIn"]>) => out.filter((m) => m.type === "flow_mod" && m.command === "delete");
+
+  it("a frame the VM sent from its old port before the relocation was confirmed is delivered but neither moves it back nor deletes the relocation's flow", () => {
+    const sw = relocated();
+    const out = sw.onPacketIn(pin(9, ethFrame(B, A, 0x0800), 5_000));
+    expect(deletes(out)).toEqual([]);
+    expect(out.map((m) => m.type)).toEqual(["packet_out"]);
+    expect((out[0] as PacketOutMsg).actions).toEqual([{ type: "output", port: 2 }]);
+    expect(sw.fdb(DP).lookup(A, 5_000)).toBe(3);
+    // Traffic toward the VM goes to its new port.
+    const toVm = sw.onPacketIn(pin(2, ethFrame(A, B, 0x0800), 5_001));
+    expect((toVm[0] as FlowModMsg).actions).toEqual([{ type: "output", port: 3 }]);
+  });
+
+  it("once confirmed, the hold lasts relocationHoldMs; after it a frame from another port is a move again", () => {
+    const sw = relocated();
+    sw.confirmHold(DP, A, 3, 10_000);
+    expect(deletes(sw.onPacketIn(pin(9, ethFrame(B, A, 0x0800), 11_999)))).toEqual([]);
+    expect(sw.fdb(DP).lookup(A, 11_999)).toBe(3);
+    const out = sw.onPacketIn(pin(9, ethFrame(B, A, 0x0800), 12_001));
+    expect(deletes(out).map((m) => (m as FlowModMsg).match)).toEqual([{ eth_dst: A }, { eth_src: A }]);
+    expect(sw.fdb(DP).lookup(A, 12_001)).toBe(9);
+  });
+
+  it("frames from the VM on its new port are learned and get flows as usual", () => {
+    const sw = relocated();
+    const out = sw.onPacketIn(pin(3, ethFrame(B, A, 0x0800), 1_500));
+    expect(out.map((m) => m.type)).toEqual(["flow_mod", "packet_out"]);
+    expect((out[0] as FlowModMsg).match).toEqual({ in_port: 3, eth_src: A, eth_dst: B });
+  });
+
+  it("a plain relocate (a reconnect's reconciliation) holds nothing: a frame elsewhere is a move", () => {
+    const sw = ls();
+    sw.relocate(DP, A, 3, 1000);
+    expect(deletes(sw.onPacketIn(pin(9, ethFrame(B, A, 0x0800), 1001)))).toHaveLength(2);
+    expect(sw.fdb(DP).lookup(A, 1001)).toBe(9);
+  });
+
+  it("a later relocation replaces the hold, and a dropped switch forgets it", () => {
+    const sw = relocated();
+    sw.relocateAndHold(DP, A, 9, 2000);
+    expect(deletes(sw.onPacketIn(pin(3, ethFrame(B, A, 0x0800), 2001)))).toEqual([]);
+    expect(sw.fdb(DP).lookup(A, 2001)).toBe(9);
+    sw.dropSwitch(DP);
+    sw.onPacketIn(pin(3, ethFrame(B, A, 0x0800), 2002));
+    expect(sw.fdb(DP).lookup(A, 2002)).toBe(3);
+  });
+});

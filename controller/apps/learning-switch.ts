@@ -15,6 +15,11 @@ export interface LearningSwitchConfig {
   flowPriority: number;
   /** Cookie that marks flows as this controller's (removed on reconnect, filtered in views). */
   cookie: bigint;
+  /**
+   * After a relocation is confirmed, how long frames from the moved MAC arriving on another port
+   * are taken for stragglers of its old location rather than a move (default 2000 ms).
+   */
+  relocationHoldMs?: number;
 }
 
 export const DEFAULT_LEARNING_SWITCH: LearningSwitchConfig = {
@@ -98,8 +103,17 @@ export interface PacketInEvent {
   floodPorts?: readonly number[];
 }
 
+/** A relocated MAC's port, held against stale frames until `until` (ms; Infinity while unconfirmed). */
+interface Hold {
+  port: number;
+  until: number;
+}
+
+export const DEFAULT_RELOCATION_HOLD_MS = 2_000;
+
 export class LearningSwitch {
   private readonly fdbs = new Map<string, Fdb>();
+  private readonly holds = new Map<string, Map<string, Hold>>();
   constructor(readonly config: LearningSwitchConfig = DEFAULT_LEARNING_SWITCH) {}
 
   fdb(dpid: string): Fdb {
@@ -119,9 +133,46 @@ export class LearningSwitch {
     this.fdb(dpid).relocate(mac, port, now);
   }
 
+  /**
+   * Like relocate, and holds the MAC on `port`: frames from it on another port do not move it back
+   * until confirmHold() plus the hold time. Frames the MAC sent from its old location before it
+   * paused can still reach the controller after the relocation (PACKET_INs queued on the
+   * connection, frames in a tunnel); taken for a move they would delete the relocation's flow and
+   * send the VM's traffic to where it no longer is, until it happens to speak first.
+   */
+  relocateAndHold(dpid: string, mac: string, port: number, now: number): void {
+    this.relocate(dpid, mac, port, now);
+    let byMac = this.holds.get(dpid);
+    if (!byMac) this.holds.set(dpid, (byMac = new Map()));
+    for (const [m, h] of byMac) if (h.until <= now) byMac.delete(m);
+    byMac.set(mac, { port, until: Infinity });
+  }
+
+  /**
+   * The relocation's flows are in place on the switch (its barrier came back): PACKET_INs read
+   * from now on were sent after them, so the hold only has to outlast frames still in flight.
+   */
+  confirmHold(dpid: string, mac: string, port: number, now: number): void {
+    const h = this.holds.get(dpid)?.get(mac);
+    if (h && h.port === port) h.until = now + (this.config.relocationHoldMs ?? DEFAULT_RELOCATION_HOLD_MS);
+  }
+
+  /** Whether a frame from mac on in_port is a straggler from before a relocation (not a move). */
+  private heldElsewhere(dpid: string, mac: string, inPort: number, now: number): boolean {
+    const byMac = this.holds.get(dpid);
+    const h = byMac?.get(mac);
+    if (!h) return false;
+    if (h.until <= now) {
+      byMac!.delete(mac);
+      return false;
+    }
+    return h.port !== inPort;
+  }
+
   /** The switch went away: its FDB means nothing any more. */
   dropSwitch(dpid: string): void {
     this.fdbs.delete(dpid);
+    this.holds.delete(dpid);
   }
 
   onPacketIn(ev: PacketInEvent): OfpMessage[] {
@@ -130,7 +181,9 @@ export class LearningSwitch {
     const fdb = this.fdb(ev.dpid);
     const out: OfpMessage[] = [];
 
-    const movedFrom = fdb.learn(eth.eth_src, ev.in_port, ev.now);
+    // A straggler is still delivered (it is a real frame) but teaches nothing and gets no flow.
+    const straggler = this.heldElsewhere(ev.dpid, eth.eth_src, ev.in_port, ev.now);
+    const movedFrom = straggler ? undefined : fdb.learn(eth.eth_src, ev.in_port, ev.now);
     if (movedFrom !== undefined) out.push(...this.forgetFlowsFor(eth.eth_src));
 
     const dstPort = isMulticast(eth.eth_dst) ? undefined : fdb.lookup(eth.eth_dst, ev.now);
@@ -140,6 +193,10 @@ export class LearningSwitch {
       return out;
     }
     if (dstPort === ev.in_port) return out; // the destination sits behind the ingress port: nothing to do
+    if (straggler) {
+      out.push(packetOut(ev, [dstPort]));
+      return out;
+    }
     out.push(this.flowFor(ev.in_port, eth.eth_src, eth.eth_dst, dstPort), packetOut(ev, [dstPort]));
     return out;
   }

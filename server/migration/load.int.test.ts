@@ -21,7 +21,8 @@ import type { HypervisorDriver } from "../hypervisors/driver";
 import { registerLab, registerLabVms } from "../inventory/lab-sync";
 import { defaultGuestDir } from "../lab/guest/image";
 import { Lab } from "../lab/lab";
-import { nsRun } from "../lab/sh";
+import { ovsPaths } from "../lab/ovs-daemons";
+import { nsRun, run } from "../lab/sh";
 import { DEFAULT_TOPOLOGY, type LabTopology } from "../lab/topology";
 import { startTestFerry, type TestFerry } from "../testing/ferry-instance";
 import type { StormResult } from "../testing/packet-in-storm";
@@ -247,6 +248,16 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
     const deadline = Date.now() + 60_000;
     while (!answeredAfter() && Date.now() < deadline) await sleep(250);
     for (const l of loops) await l.stop();
+    if (!answeredAfter()) {
+      // Where each switch sends a VM that went quiet, as OVS and the controller's FDB see it.
+      for (const h of lab.plan.hosts) {
+        const flows = await run("ovs-ofctl", ["-O", "OpenFlow13", "dump-flows", `unix:${path.join(ovsPaths(lab.hostDir(h.name)).dir, "br-int.mgmt")}`]).catch((e: Error) => e.message);
+        for (const n of names) {
+          const mac = vmNamed(n).mac;
+          console.log(`[unanswered] ${h.name}: ${n} (${mac}) in the FDB on port ${controller.learning.fdb(h.dpid).lookup(mac, Date.now())}; flows:\n${flows.split("\n").filter((l) => l.includes(mac)).join("\n")}`);
+        }
+      }
+    }
     for (const n of names) for (const l of loops) expect(l.answers.some((a) => a.hostname === n && a.at > settledAt.get(n)!), `${l.client} saw ${n} after its migration`).toBe(true);
     // No answer from a rebooted VM at any time.
     for (const l of loops) for (const a of l.answers) expect(a.boot_id).toBe(before.get(a.hostname)!.boot_id);
