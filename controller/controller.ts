@@ -16,7 +16,9 @@ import {
   announcementPacketOuts,
   normaliseRelocation,
   relocationFlowMods,
+  returnPathFlowMods,
   sendConfirmed,
+  type PeerLocation,
   type RelocationReport,
   type RelocationRequest,
 } from "./apps/relocation";
@@ -123,6 +125,8 @@ export class OpenFlowController {
     const t0 = performance.now();
     const r = normaliseRelocation(req);
     const { cookie } = this.learning.config;
+    // The VM's return paths, worked out from what the switches know before its flows are deleted.
+    const back = r.announce ? returnPathFlowMods(this.learning, r.mac, r.announce, r.routes, r.tunnelsFromDestination, this.peersOf(r.mac)) : null;
     const switches = await Promise.all(
       r.routes.map(async ({ dpid, port }): Promise<RelocationReport["switches"][number]> => {
         const dp = this.switches.get(dpid);
@@ -134,8 +138,10 @@ export class OpenFlowController {
         // Before the flows, and in the same tick: a PACKET_IN handled from now on already sees the
         // new port, and one the MAC sent from its old place does not move it back.
         this.learning.relocateAndHold(dpid, r.mac, port, Date.now());
+        if (dpid === r.announce?.dpid) for (const e of back?.destinationFdb ?? []) this.learning.relocate(dpid, e.mac, e.port, Date.now());
         try {
-          await sendConfirmed(dp, relocationFlowMods(this.learning, r.mac, port, r.idleTimeout));
+          // The deletes come first in the batch, so the return paths added after them stay.
+          await sendConfirmed(dp, [...relocationFlowMods(this.learning, r.mac, port, r.idleTimeout), ...(back?.flows.get(dpid) ?? [])]);
           return { dpid, deletedFlows, installed: true };
         } catch (err) {
           return { dpid, deletedFlows, installed: false, error: errorText(err) };
@@ -204,13 +210,47 @@ export class OpenFlowController {
     }
   }
 
+  /**
+   * The MACs `mac` has live flows with (its conversations, from the flow mirrors), each where some
+   * switch's FDB places it on a local, non-tunnel port. At most 64.
+   */
+  private peersOf(mac: string): PeerLocation[] {
+    const cookie = this.learning.config.cookie;
+    const talked = new Set<string>();
+    for (const dp of this.switches.values()) {
+      for (const f of dp.flows.entries()) {
+        if (f.cookie !== cookie) continue;
+        if (f.match.eth_src === mac && f.match.eth_dst) talked.add(f.match.eth_dst);
+        else if (f.match.eth_dst === mac && f.match.eth_src) talked.add(f.match.eth_src);
+      }
+    }
+    talked.delete(mac);
+    const now = Date.now();
+    const out: PeerLocation[] = [];
+    for (const peer of talked) {
+      for (const dp of this.switches.values()) {
+        const port = this.learning.fdb(dp.dpid).lookup(peer, now);
+        const desc = port === undefined ? undefined : dp.ports.get(port);
+        if (port !== undefined && desc && !this.isTunnel(desc)) {
+          out.push({ mac: peer, dpid: dp.dpid, port });
+          break;
+        }
+      }
+      if (out.length >= 64) break;
+    }
+    return out;
+  }
+
+  private isTunnel(p: PortDesc): boolean {
+    return (this.opts.isTunnelPort ?? ((x: PortDesc) => TUNNEL_PORT_NAME.test(x.name)))(p);
+  }
+
   /** Local (non-tunnel) ports to flood to when a frame came in on a tunnel; undefined otherwise. */
   private floodPortsFrom(dp: Datapath, inPort: number): number[] | undefined {
-    const isTunnel = this.opts.isTunnelPort ?? ((p: PortDesc) => TUNNEL_PORT_NAME.test(p.name));
     const ingress = dp.ports.get(inPort);
-    if (!ingress || !isTunnel(ingress)) return undefined;
+    if (!ingress || !this.isTunnel(ingress)) return undefined;
     const out: number[] = [];
-    for (const p of dp.ports.values()) if (p.port_no !== inPort && p.port_no <= OFPP_MAX && !isTunnel(p)) out.push(p.port_no);
+    for (const p of dp.ports.values()) if (p.port_no !== inPort && p.port_no <= OFPP_MAX && !this.isTunnel(p)) out.push(p.port_no);
     return out;
   }
 
@@ -317,6 +357,7 @@ export class OpenFlowController {
         this.log(`switch ${dp.dpid} disconnected: ${reason}`);
       } else if (!dp.isReady) {
         this.events.emit({ type: "error", at: Date.now(), dpid: dp.dpid || null, message: `connection from ${remote} closed before it was ready: ${reason}` });
+        this.log(`connection from ${remote}${dp.dpid ? ` (switch ${dp.dpid})` : ""} closed before it was ready: ${reason}`);
       }
     });
   }

@@ -139,6 +139,28 @@ describe("relocation against scripted switches", () => {
     expect(a.received.slice(mark2).some((m) => m.type === "flow_mod" && m.command === "delete")).toBe(false);
   });
 
+  it("with the destination's tunnels given, also installs the VM's return path to the client it was talking with, on both switches, in the same batch", async () => {
+    const { c, a, b } = await setup();
+    const markA = a.received.length;
+    const markB = b.received.length;
+    // The VM moves to B port 1; B reaches A through its port 3, A reaches B through its port 3.
+    await c.relocate({ mac: VM, routes: [{ dpid: DP_A, port: 3 }, { dpid: DP_B, port: 1 }], announce: { dpid: DP_B, port: 1 }, tunnelsFromDestination: [{ dpid: DP_A, port: 3 }] });
+    const adds = (got: DecodedMessage[]) => got.filter((m): m is FlowModMsg & DecodedMessage => m.type === "flow_mod" && m.command === "add").map((m) => [m.priority, m.match, outputs(m)]);
+    const gotB = b.received.slice(markB);
+    expect(adds(gotB)).toEqual([
+      [90, { eth_dst: VM }, [1]],
+      [100, { in_port: 1, eth_src: VM, eth_dst: CLIENT }, [3]],
+    ]);
+    const gotA = a.received.slice(markA);
+    expect(adds(gotA)).toEqual([
+      [90, { eth_dst: VM }, [3]],
+      [100, { in_port: 3, eth_src: VM, eth_dst: CLIENT }, [2]],
+    ]);
+    // After the deletes and before the barrier that confirms the relocation.
+    for (const got of [gotA, gotB]) expect(got.findIndex((m) => m.type === "barrier_request")).toBeGreaterThan(got.findLastIndex((m) => m.type === "flow_mod"));
+    expect(c.learning.fdb(DP_B).lookup(CLIENT, Date.now())).toBe(3);
+  });
+
   it("a frame the VM sent from its old port just before the move reaches the client but does not move the VM back", async () => {
     const { c, a } = await setup();
     // The VM left A's port 1; A now reaches it through the tunnel (port 3).
@@ -248,9 +270,11 @@ describe.skipIf(unavailable).each([
     await expect(h1.exec("ping", ["-c", "1", "-W", "1", vmIp])).rejects.toThrow();
 
     const packetIns: ControllerEvent[] = [];
+    const replyPacketIns: ControllerEvent[] = [];
     const errors: ControllerEvent[] = [];
     const off = c.events.on((e) => {
       if (e.type === "packet_in" && e.eth_dst === vmMac) packetIns.push(e);
+      if (e.type === "packet_in" && e.eth_src === vmMac && e.eth_dst === "52:54:00:00:0d:aa") replyPacketIns.push(e);
       if (e.type === "error") errors.push(e);
     });
     try {
@@ -265,9 +289,14 @@ describe.skipIf(unavailable).each([
       expect(flows.some((l) => new RegExp(`priority=90,dl_dst=${vmMac} actions=output:3$`).test(l.trim()))).toBe(true);
       expect(flows.filter((l) => /output:2\b|in_port=2\b/.test(l))).toEqual([]);
 
+      // The VM's return path to the client it was talking with is installed too, as learning would have.
+      expect(flows.filter((l) => /priority=100,in_port=3,/.test(l) && l.includes(`dl_src=${vmMac},dl_dst=52:54:00:00:0d:aa`)).map((l) => l.trim().split(" ").pop())).toEqual(["actions=output:1"]);
+
       expect(await h1.exec("ping", ["-c", "1", "-W", "1", vmIp])).toMatch(/1 packets transmitted, 1 received/);
-      // Nothing toward the VM needed the controller: the proactive flow carried it.
+      // Nothing toward the VM needed the controller (the proactive flow carried it), and nothing
+      // back from it either (the return path did).
       expect(packetIns).toEqual([]);
+      expect(replyPacketIns).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
       off();

@@ -222,7 +222,8 @@ export class LearningSwitch {
     }));
   }
 
-  private flowFor(inPort: number, src: string, dst: string, outPort: number): FlowModMsg {
+  /** The flow this switch installs once both ends are known (also used to pre-install a moved VM's return paths). */
+  flowFor(inPort: number, src: string, dst: string, outPort: number): FlowModMsg {
     return {
       type: "flow_mod",
       xid: 0,

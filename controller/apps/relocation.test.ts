@@ -3,7 +3,7 @@ import { OFPP_FLOOD, OFP_NO_BUFFER, type FlowModMsg } from "../openflow";
 import { gratuitousArp, rarpAnnounce } from "../packet";
 import { ethFrame } from "../testing/frames";
 import { LearningSwitch, OFPFF_SEND_FLOW_REM } from "./learning-switch";
-import { announcementPacketOuts, normaliseRelocation, relocationFlowMods, relocationPriority } from "./relocation";
+import { announcementPacketOuts, normaliseRelocation, relocationFlowMods, relocationPriority, returnPathFlowMods } from "./relocation";
 
 const VM = "52:54:00:00:0c:01";
 const C = "52:54:00:00:0c:99";
@@ -46,7 +46,7 @@ describe("relocation flows", () => {
 describe("relocation requests", () => {
   it("canonicalises the MAC and defaults the idle timeout", () => {
     const r = normaliseRelocation({ mac: VM.toUpperCase(), routes: [{ dpid: DP, port: 2 }] });
-    expect(r).toEqual({ mac: VM, ip: undefined, routes: [{ dpid: DP, port: 2 }], announce: undefined, idleTimeout: 300 });
+    expect(r).toEqual({ mac: VM, ip: undefined, routes: [{ dpid: DP, port: 2 }], announce: undefined, tunnelsFromDestination: [], idleTimeout: 300 });
   });
 
   it("rejects what cannot be a location", () => {
@@ -77,5 +77,45 @@ describe("FDB relocation", () => {
     // From the VM on its new port: not a move, so no deletes.
     const fromVm = sw.onPacketIn(pin(3, ethFrame(C, VM, 0x0800), 2002));
     expect(fromVm.filter((m) => m.type === "flow_mod" && m.command === "delete")).toEqual([]);
+  });
+});
+
+describe("return paths of a moved VM", () => {
+  const D = "00000000000000bb"; // the destination switch: VM on port 1, tunnel to A on 7, a local peer on 4
+  const A = "00000000000000aa"; // the old switch: the client C on port 2, tunnel to D on 9
+  const X = "00000000000000cc"; // a switch with no tunnel from D
+  const L = "52:54:00:00:0c:44";
+  const routes = [{ dpid: D, port: 1 }, { dpid: A, port: 9 }, { dpid: X, port: 5 }];
+  const tunnels = [{ dpid: A, port: 7 }];
+  const shape = (m: Map<string, FlowModMsg[]>) => Object.fromEntries([...m].map(([dpid, fms]) => [dpid, fms.map((f) => [f.priority, f.idle_timeout, f.match, f.actions])]));
+
+  it("a peer on another switch: the destination sends to its tunnel, that switch from its tunnel to the peer's port, with the learned flows' shape", () => {
+    const { flows, destinationFdb } = returnPathFlowMods(ls(), VM, { dpid: D, port: 1 }, routes, tunnels, [{ mac: C, dpid: A, port: 2 }]);
+    expect(shape(flows)).toEqual({
+      [D]: [[100, 60, { in_port: 1, eth_src: VM, eth_dst: C }, [{ type: "output", port: 7 }]]],
+      [A]: [[100, 60, { in_port: 9, eth_src: VM, eth_dst: C }, [{ type: "output", port: 2 }]]],
+    });
+    expect(flows.get(D)![0]).toMatchObject({ cookie: 0x77n, flags: OFPFF_SEND_FLOW_REM, command: "add" });
+    expect(destinationFdb).toEqual([{ mac: C, port: 7 }]);
+  });
+
+  it("a peer on the destination itself gets one flow there and no FDB change", () => {
+    const { flows, destinationFdb } = returnPathFlowMods(ls(), VM, { dpid: D, port: 1 }, routes, tunnels, [{ mac: L, dpid: D, port: 4 }]);
+    expect(shape(flows)).toEqual({ [D]: [[100, 60, { in_port: 1, eth_src: VM, eth_dst: L }, [{ type: "output", port: 4 }]]] });
+    expect(destinationFdb).toEqual([]);
+  });
+
+  it("leaves to learning a peer behind a switch with no tunnel from the destination, the VM itself and group addresses", () => {
+    const { flows, destinationFdb } = returnPathFlowMods(ls(), VM, { dpid: D, port: 1 }, routes, tunnels, [
+      { mac: C, dpid: X, port: 2 },
+      { mac: VM, dpid: A, port: 2 },
+      { mac: "01:00:5e:00:00:01", dpid: A, port: 2 },
+    ]);
+    expect(flows.size).toBe(0);
+    expect(destinationFdb).toEqual([]);
+  });
+
+  it("rejects a malformed tunnel list before anything is sent", () => {
+    expect(() => normaliseRelocation({ mac: VM, routes: [], tunnelsFromDestination: [{ dpid: A, port: 0 }] })).toThrow(/bad port/);
   });
 });

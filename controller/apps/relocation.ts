@@ -27,6 +27,19 @@ export interface RelocationRequest {
   announce?: RelocationRoute;
   /** idle_timeout of the proactive flows, seconds (default 300). */
   idleTimeout?: number;
+  /**
+   * On the destination switch (announce.dpid), the tunnel port toward each other switch. With it,
+   * the VM's own traffic to the peers it was talking with is pre-installed too, so its first
+   * answers after it resumes do not wait for PACKET_IN round trips on two switches.
+   */
+  tunnelsFromDestination?: RelocationRoute[];
+}
+
+/** A MAC the moved VM talks with, and where it sits: a local (non-tunnel) port of switch dpid. */
+export interface PeerLocation {
+  mac: string;
+  dpid: string;
+  port: number;
 }
 
 export interface RelocationReport {
@@ -49,6 +62,7 @@ export interface NormalisedRelocation {
   ip: string | undefined;
   routes: RelocationRoute[];
   announce: RelocationRoute | undefined;
+  tunnelsFromDestination: RelocationRoute[];
   idleTimeout: number;
 }
 
@@ -65,6 +79,10 @@ export function normaliseRelocation(req: RelocationRequest): NormalisedRelocatio
     seen.add(r.dpid);
   }
   if (req.announce !== undefined) checkRoute(req.announce, "announce");
+  if (req.tunnelsFromDestination !== undefined) {
+    if (!Array.isArray(req.tunnelsFromDestination)) throw new Error("relocation tunnels must be an array");
+    for (const t of req.tunnelsFromDestination) checkRoute(t, "tunnel");
+  }
   const idleTimeout = req.idleTimeout ?? DEFAULT_RELOCATION_IDLE_TIMEOUT;
   if (!Number.isInteger(idleTimeout) || idleTimeout < 0 || idleTimeout > 0xffff) throw new Error(`bad idle timeout ${idleTimeout}`);
   return {
@@ -72,6 +90,7 @@ export function normaliseRelocation(req: RelocationRequest): NormalisedRelocatio
     ip: req.ip,
     routes: req.routes.map((r) => ({ dpid: r.dpid, port: r.port })),
     announce: req.announce && { dpid: req.announce.dpid, port: req.announce.port },
+    tunnelsFromDestination: (req.tunnelsFromDestination ?? []).map((t) => ({ dpid: t.dpid, port: t.port })),
     idleTimeout,
   };
 }
@@ -108,6 +127,43 @@ export function relocationFlowMods(learning: LearningSwitch, mac: string, port: 
       actions: [{ type: "output", port }],
     },
   ];
+}
+
+/**
+ * The VM's return paths after a move, as the learning switch would install them once traffic
+ * flowed: for each peer at a local port of switch Y, on the destination switch
+ * (in_port = VM port, eth_src = VM, eth_dst = peer) → the peer's port there or the tunnel toward
+ * Y, and on Y (in_port = its tunnel from the destination) → the peer's port. Returns the flows
+ * per switch and the FDB entries the destination should hold for the peers. A peer on a switch
+ * with no known tunnel either way is left to learning.
+ */
+export function returnPathFlowMods(
+  learning: LearningSwitch,
+  vmMac: string,
+  destination: RelocationRoute,
+  routes: readonly RelocationRoute[],
+  tunnelsFromDestination: readonly RelocationRoute[],
+  peers: readonly PeerLocation[],
+): { flows: Map<string, FlowModMsg[]>; destinationFdb: { mac: string; port: number }[] } {
+  const towardVm = new Map(routes.map((r) => [r.dpid, r.port]));
+  const tunnelTo = new Map(tunnelsFromDestination.map((t) => [t.dpid, t.port]));
+  const flows = new Map<string, FlowModMsg[]>();
+  const destinationFdb: { mac: string; port: number }[] = [];
+  const add = (dpid: string, fm: FlowModMsg) => flows.set(dpid, [...(flows.get(dpid) ?? []), fm]);
+  for (const p of peers) {
+    if (p.mac === vmMac || isMulticast(p.mac)) continue;
+    if (p.dpid === destination.dpid) {
+      if (p.port !== destination.port) add(p.dpid, learning.flowFor(destination.port, vmMac, p.mac, p.port));
+      continue;
+    }
+    const out = tunnelTo.get(p.dpid);
+    const inY = towardVm.get(p.dpid);
+    if (out === undefined || inY === undefined) continue;
+    add(destination.dpid, learning.flowFor(destination.port, vmMac, p.mac, out));
+    destinationFdb.push({ mac: p.mac, port: out });
+    if (inY !== p.port) add(p.dpid, learning.flowFor(inY, vmMac, p.mac, p.port));
+  }
+  return { flows, destinationFdb };
 }
 
 /** PACKET_OUTs that make the frames look sent by the VM on `port`; FLOOD skips the in_port itself. */

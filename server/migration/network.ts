@@ -45,3 +45,15 @@ export async function routesToward(hosts: HostNetworkInfo[], dest: HostNetworkIn
   );
   return { routes, missing };
 }
+
+/** On `dest`'s bridge, the tunnel port toward each other host's switch (for the VM's return paths). */
+export async function tunnelsFrom(hosts: HostNetworkInfo[], dest: HostNetworkInfo): Promise<RelocationRoute[]> {
+  const ifaces = await interfacesOf(dest);
+  const out: RelocationRoute[] = [];
+  for (const h of hosts) {
+    if (h.name === dest.name) continue;
+    const tunnel = ifaces.find((x) => ["gre", "vxlan", "geneve"].includes(x.type) && x.options.remote_ip === h.underlayIp && (x.ofport ?? -1) > 0);
+    if (tunnel?.ofport) out.push({ dpid: h.dpid, port: tunnel.ofport });
+  }
+  return out;
+}
