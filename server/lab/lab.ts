@@ -11,7 +11,7 @@ import { DEFAULT_TOPOLOGY, NS_PREFIX, planLab, type LabPlan, type LabTopology } 
 import { listNamespaces, missingBinaries, nsRun, run } from "./sh";
 import { LabStateFile, processAlive, stopProcess, type LabProcess } from "./state";
 import { ovsPaths, startOvs } from "./ovs-daemons";
-import { checkLibvirtPrerequisites, labDomainXml, libvirtUri, prepareLibvirtHost, startLibvirtd, virsh } from "./libvirt-host";
+import { checkLibvirtPrerequisites, labDomainXml, libvirtdDaemonPid, libvirtUri, prepareLibvirtHost, restartLibvirtd, startLibvirtd, virsh } from "./libvirt-host";
 import { ensureGuestImage, guestCmdline, waitForGuestReady, type GuestImage } from "./guest/image";
 
 export interface LabOptions {
@@ -114,6 +114,11 @@ export class Lab {
     // Underlay: veth from the site's bridge in the router namespace to eth0 in the host.
     await run("ip", ["link", "add", h.routerIf, "netns", p.routerNs, "type", "veth", "peer", "name", "eth0", "netns", h.ns]);
     await nsRun(p.routerNs, "ip", ["link", "set", h.routerIf, "mtu", String(UNDERLAY_MTU), "master", siteBridge(h.site), "up"]);
+    // The userspace datapath reads eth0 through a packet socket, so the host's kernel sees its
+    // frames too and would answer ARP for br-phy's address with eth0's MAC. After a link flap the
+    // router re-resolves the host and may keep that answer: GRE then goes to a MAC that OVS does
+    // not decapsulate, for up to the neighbour's ~30 s lifetime. eth0 has no address: no answers.
+    await nsRun(h.ns, "sysctl", ["-q", "-w", "net.ipv4.conf.eth0.arp_ignore=1"]);
     await nsRun(h.ns, "ip", ["link", "set", "eth0", "mtu", String(UNDERLAY_MTU), "up"]);
 
     const dir = this.hostDir(h.name);
@@ -174,6 +179,23 @@ export class Lab {
 
   libvirtUriOf(host: string): string {
     return libvirtUri(this.hostDir(host));
+  }
+
+  /** PID of the host's libvirtd (as this machine numbers it), undefined when none runs. */
+  libvirtdPid(host: string): number | undefined {
+    return libvirtdDaemonPid(this.hostDir(host));
+  }
+
+  /**
+   * Starts the host's libvirtd again after it died, as the lab started it and in the same
+   * namespaces, so it takes back the guests that outlived it (a compute node's service restart).
+   */
+  async restartLibvirtd(host: string, timeoutMs = 30_000): Promise<void> {
+    const ns = this.plan.hosts.find((h) => h.name === host && h.hypervisor === "libvirt")?.ns;
+    const proc = ns && this.state.read()?.processes.find((p) => p.name === `${ns}/libvirtd`);
+    if (!proc) throw new Error(`${host} is not a running libvirt host of this lab`);
+    await restartLibvirtd(proc, this.hostDir(host), { timeoutMs });
+    this.log(`${host}: libvirtd restarted`);
   }
 
   /** Defines and starts the topology's VMs (libvirt domains), in parallel, and waits until each serves. */
@@ -266,7 +288,8 @@ export class Lab {
       (s?.processes ?? []).some((p) => p.name === `${h.ns}/${daemon}` && processAlive(p.pid, p.marker));
     const hosts = this.plan.hosts.map((h) => {
       const ovsRunning = running(h, "ovsdb-server") && running(h, "ovs-vswitchd");
-      const libvirtRunning = h.hypervisor === "libvirt" ? running(h, "libvirtd") : null;
+      // PID 1 of the host's namespaces outlives a crashed daemon: ask for the daemon itself.
+      const libvirtRunning = h.hypervisor === "libvirt" ? running(h, "libvirtd") && libvirtdDaemonPid(this.hostDir(h.name)) !== undefined : null;
       if (s && !namespaces.has(h.ns)) problems.push(`${h.name}: namespace ${h.ns} is missing`);
       if (s && !ovsRunning) problems.push(`${h.name}: Open vSwitch is not running`);
       if (s && libvirtRunning === false) problems.push(`${h.name}: libvirtd is not running`);

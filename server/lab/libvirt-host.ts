@@ -275,6 +275,38 @@ export async function stopLibvirtd(proc: LabProcess & { pidNs?: string }, { time
   }
 }
 
+/** The libvirtd process itself (not its PID 1) of the host whose libvirt dir is `dir`, if one runs. */
+export function libvirtdDaemonPid(hostDir: string): number | undefined {
+  const p = libvirtPaths(hostDir);
+  return processesWithMarker(p.dir).find((q) => path.basename(q.name) === "libvirtd" && processAlive(q.pid, p.dir))?.pid;
+}
+
+/**
+ * Starts a host's libvirtd again after it died (start.sh's PID 1 still runs, and so do the
+ * guests): start.sh restarts it on SIGUSR1 in the same namespaces, so it finds its guests'
+ * state files and monitors and takes them back. Waits (bounded) until it answers.
+ */
+export async function restartLibvirtd(proc: LabProcess, hostDir: string, { timeoutMs = 30_000 } = {}): Promise<void> {
+  const p = libvirtPaths(hostDir);
+  if (!processAlive(proc.pid, proc.marker)) throw new Error(`${proc.name}: the host's namespaces are gone (start it with startLibvirtd)`);
+  if (libvirtdDaemonPid(hostDir) !== undefined) throw new Error(`${proc.name}: libvirtd is still running`);
+  process.kill(proc.pid, "SIGUSR1");
+  const deadline = Date.now() + timeoutMs;
+  let lastErr = "";
+  for (;;) {
+    if (libvirtdDaemonPid(hostDir) !== undefined) {
+      try {
+        await virsh(libvirtUri(hostDir), ["version"], 5_000);
+        return;
+      } catch (err) {
+        lastErr = err instanceof Error ? err.message : String(err);
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`${proc.name}: libvirtd did not answer within ${Math.round(timeoutMs / 1000)} s of a restart${lastErr ? `: ${lastErr}` : ""}\n${diagnostics(p)}`);
+    await sleep(100);
+  }
+}
+
 /** Processes whose command line contains marker (a libvirt dir), for clean-up after a crash. */
 export function processesWithMarker(marker: string): LabProcess[] {
   const out: LabProcess[] = [];

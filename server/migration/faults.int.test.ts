@@ -1,5 +1,6 @@
-// Migration faults on the lab: the destination's QEMU dies during pre-copy, and the server dies
-// during pre-copy and starts again. After each, the VM runs in exactly one place and answers with
+// Migration faults on the lab: the destination's QEMU dies during pre-copy and at stop-and-copy,
+// the source's libvirtd dies during pre-copy and is restarted, the server dies during pre-copy and
+// starts again, the inter-site link is cut. After each, the VM runs in exactly one place and answers with
 // the same boot id, nothing is left behind on either host, and the registry says where it runs.
 // (Cancel and concurrent starts are covered by orchestrator.int.test.ts.)
 import { spawn, type ChildProcess } from "node:child_process";
@@ -14,13 +15,14 @@ import { deployMigrations } from "../database/migrate";
 import { openDb, type Db } from "../db";
 import { labDrivers } from "../hypervisors/lab-drivers";
 import { LifecycleWatcher } from "../hypervisors/libvirt/events";
-import type { HypervisorDriver } from "../hypervisors/driver";
+import type { HypervisorDriver, VmDefinition } from "../hypervisors/driver";
+import { QmpDriver } from "../hypervisors/qmp/driver";
 import { registerLab, registerLabVms } from "../inventory/lab-sync";
-import { defaultGuestDir } from "../lab/guest/image";
+import { defaultGuestDir, ensureGuestImage, guestCmdline, waitForGuestReady } from "../lab/guest/image";
 import { Lab } from "../lab/lab";
 import { ovsPaths } from "../lab/ovs-daemons";
 import { nsRun, run } from "../lab/sh";
-import { DEFAULT_TOPOLOGY, type LabTopology } from "../lab/topology";
+import { DEFAULT_TOPOLOGY, stableUuid, type LabTopology } from "../lab/topology";
 import type { FaultChildInput } from "./faults.child";
 import { labHostNetwork } from "./lab-network";
 import { Orchestrator, type MigrationEvent } from "./orchestrator";
@@ -48,7 +50,8 @@ async function waitFor<T>(what: string, timeoutMs: number, check: () => T | unde
 describe.skipIf(unavailable)("migration faults on the lab", () => {
   const tag = `mf${process.pid % 1000}`;
   const vmName = `${tag}-vm`;
-  const nsPrefix = `ferry-${tag}-`;
+  // FERRY_TEST_NS_PREFIX lets whoever runs the file pick the namespaces' prefix on a shared machine.
+  const nsPrefix = process.env.FERRY_TEST_NS_PREFIX || `ferry-${tag}-`;
   const topology: LabTopology = { ...DEFAULT_TOPOLOGY, vms: [{ name: vmName, host: "host-a1", memoryMiB: 256 }] };
   const user = { id: "", username: "fault-tester" };
   let dir: string;
@@ -189,6 +192,57 @@ describe.skipIf(unavailable)("migration faults on the lab", () => {
     expect(await bindings()).toEqual([["host-a1", "active"]]);
   }, 300_000);
 
+  it("source libvirtd killed during pre-copy, then restarted: one clear outcome naming the dead source, the VM runs in exactly one place, the registry agrees, nothing is left to reconcile", async () => {
+    const events: MigrationEvent[] = [];
+    const orch = new Orchestrator({ db, controller, drivers, hostNetwork: labHostNetwork(lab), publish: (e) => events.push(e) });
+    const from = (await db.vm.findUniqueOrThrow({ where: { name: vmName }, include: { host: true } })).host!.name;
+    const to = from === "host-a1" ? "host-b1" : "host-a1";
+    const nsOf = (h: string) => lab.plan.hosts.find((x) => x.name === h)!.ns;
+    const before = await http();
+    const [guestPid] = qemuPidsIn(nsOf(from), vmName);
+    expect(guestPid, `the VM's QEMU on ${from}`).toBeDefined();
+    const freeAtDest = (await drivers.get(to)!.facts()).memoryFreeMiB;
+    const { id } = await orch.start({ vmName, destHost: to, options: { maxBandwidthMiBps: 1 }, user });
+    await waitFor("a pre-copy sample", 120_000, () => (events.some((e) => e.id === id && e.phase === "pre-copy" && e.sample?.status === "active") ? true : undefined));
+    const daemon = lab.libvirtdPid(from);
+    expect(daemon, `libvirtd of ${from}`).toBeDefined();
+    process.kill(daemon!, "SIGKILL");
+    await waitFor(`${from}'s libvirtd to be gone`, 10_000, () => (lab.libvirtdPid(from) === undefined ? true : undefined));
+    // The guest outlives its daemon, as on a real host.
+    expect(qemuPidsIn(nsOf(from), vmName)).toEqual([guestPid]);
+    // A service manager's restart delay, then the restart.
+    await sleep(3_000);
+    await lab.restartLibvirtd(from);
+    const settled = await Promise.race([orch.settled(id).then(() => true), sleep(180_000).then(() => false)]);
+    expect(settled, "the migration settled within 3 minutes of the restart").toBe(true);
+
+    const m = await db.migration.findUniqueOrThrow({ where: { id }, include: { phases: true } });
+    process.stderr.write(`[${tag}] source libvirtd killed: migration ${m.status}${m.error ? `: ${m.error}` : ""}\n`);
+    expect(["completed", "failed"]).toContain(m.status);
+    if (m.status === "failed") {
+      expect(m.error).toMatch(new RegExp(`libvirt on ${from} stopped answering`));
+      expect(m.error).toMatch(new RegExp(`${vmName} is still running on ${from}`));
+    }
+    expect(m.phases.filter((p) => p.status === "active")).toEqual([]);
+    const where = m.status === "completed" ? to : from;
+    const running = [...(await domainsNamed("host-a1")).map((v) => ["host-a1", v.state]), ...(await domainsNamed("host-b1")).map((v) => ["host-b1", v.state])];
+    expect(running).toEqual([[where, "running"]]);
+    expect(await jobType(where)).toBe("None");
+    expect(await vmInterfacesOn(where === from ? to : from)).toEqual([]);
+    if (where === from) {
+      // The same QEMU process: the restarted daemon took the guest back, nothing restarted it.
+      expect(qemuPidsIn(nsOf(from), vmName)).toEqual([guestPid]);
+      expect((await drivers.get(to)!.facts()).memoryFreeMiB).toBe(freeAtDest);
+    }
+    const row = await db.vm.findUniqueOrThrow({ where: { name: vmName }, include: { host: true } });
+    expect([row.host?.name, row.state]).toEqual([where, "running"]);
+    expect(await bindings()).toEqual([[where, "active"]]);
+    const after = await http();
+    expect(after.boot_id).toBe(before.boot_id);
+    expect(after.requests).toBeGreaterThan(before.requests);
+    expect(await orch.reconcile()).toBe(0);
+  }, 420_000);
+
   it("server killed during pre-copy, then restarted: reconcile settles the migration, no orphan is left", async () => {
     const before = await http();
     const input: FaultChildInput = {
@@ -297,6 +351,145 @@ describe.skipIf(unavailable)("migration faults on the lab", () => {
     const now = await db.vm.findUniqueOrThrow({ where: { name: vmName }, include: { host: true } });
     expect([now.host?.name, now.state]).toEqual([where, "running"]);
   }, 600_000);
+});
+
+// Plain-QEMU hosts have no management daemon of their own: Ferry drives each QEMU over QMP. So
+// "the source killed" means the source QEMU, which during pre-copy is the VM's only copy: the VM
+// is lost (a host crash without HA), and what Ferry owes is a plain failure naming the source and
+// nothing half-made left behind.
+describe.skipIf(unavailable)("migration faults on plain-QEMU (QMP) hosts", () => {
+  const tag = `mq${process.pid % 1000}`;
+  const vmName = `${tag}-vm`;
+  const nsPrefix = process.env.FERRY_TEST_NS_PREFIX ? `${process.env.FERRY_TEST_NS_PREFIX}q-` : `ferry-${tag}-`;
+  const topology: LabTopology = {
+    overlay: "10.99.0.0/24",
+    sites: [
+      { name: "a", underlay: "10.250.1.0/24", hosts: [{ name: "host-a2", hypervisor: "qemu" }] },
+      { name: "b", underlay: "10.250.2.0/24", hosts: [{ name: "host-b2", hypervisor: "qemu" }] },
+    ],
+    vms: [],
+  };
+  const vm = { name: vmName, host: "host-a2", uuid: stableUuid(`vm:${vmName}`), portId: stableUuid(`port:${vmName}`), mac: "52:54:00:99:00:11", ip: "10.99.0.11", memoryMiB: 256, vcpus: 1, fillMiB: 0, dirtyMiBps: 0 };
+  const user = { id: "", username: "fault-tester" };
+  let dir: string;
+  let controller: OpenFlowController;
+  let lab: Lab;
+  let db: Db;
+  let drivers: Map<string, HypervisorDriver>;
+  const qmp = (h: string) => drivers.get(h) as QmpDriver;
+  const http = async (): Promise<{ boot_id: string }> =>
+    JSON.parse(await nsRun(lab.plan.clients[0]!.ns, "curl", ["-sS", "--max-time", "5", `http://${vm.ip}/`], { timeoutMs: 10_000 }));
+  /** QEMU processes of the VM started by a host's QMP driver (its marker is on their command line). */
+  const qemuPidsOf = (h: string) =>
+    fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(qmp(h).marker(vmName)) && !fs.readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+      } catch {
+        return false;
+      }
+    });
+  async function vmInterfacesOn(host: string): Promise<string[]> {
+    const c = await OvsdbClient.connect({ path: ovsPaths(lab.hostDir(host)).dbSock }, { timeoutMs: 5_000 });
+    try {
+      return (await new Vswitch(c).getInterfaces()).filter((i) => i.externalIds["attached-mac"]?.toLowerCase() === vm.mac).map((i) => i.name);
+    } finally {
+      c.close();
+    }
+  }
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-mq-"));
+    const sock = path.join(dir, "of.sock");
+    controller = new OpenFlowController({ listen: [{ kind: "unix", path: sock }], datapath: { flowStatsIntervalMs: 0 } });
+    await controller.start();
+    lab = new Lab({ dir: path.join(dir, "lab"), controllerSocket: sock, nsPrefix, topology });
+    await lab.up();
+    const url = `file:${path.join(dir, "ferry.db")}`;
+    await deployMigrations(url);
+    db = await openDb(url);
+    await registerLab(db, lab.plan);
+    user.id = (await db.user.create({ data: { username: user.username, passwordHash: "x" } })).id;
+    const guestDir = defaultGuestDir();
+    drivers = labDrivers(lab, guestDir);
+    // The lab boots VMs on libvirt hosts only: this one is defined and started through the driver.
+    const image = await ensureGuestImage({ outDir: guestDir });
+    const consoleDir = path.join(lab.sharedDir(), "vms", vmName);
+    fs.mkdirSync(consoleDir, { recursive: true });
+    const def: VmDefinition = {
+      name: vmName,
+      uuid: vm.uuid,
+      memoryMiB: vm.memoryMiB,
+      vcpus: 1,
+      kernel: image.kernel,
+      initrd: image.initrd,
+      cmdline: guestCmdline({ ip: `${vm.ip}/${lab.plan.overlay.prefix}`, hostname: vmName }),
+      mac: vm.mac,
+      portId: vm.portId,
+      consoleLog: path.join(consoleDir, "console.log"),
+    };
+    await qmp("host-a2").define(def);
+    await qmp("host-a2").start(vmName);
+    await waitForGuestReady(def.consoleLog, { timeoutMs: 180_000 });
+    await registerLabVms(db, { ...lab.plan, vms: [vm] });
+    await db.host.updateMany({ data: { status: "up" } });
+    await waitFor("both bridges connected", 30_000, () => (lab.plan.hosts.every((h) => controller.switch(h.dpid)?.isReady) ? true : undefined));
+    await waitFor("a first answer from the VM", 60_000, () => http().catch(() => undefined));
+  }, 400_000);
+
+  afterAll(async () => {
+    for (const d of drivers?.values() ?? []) {
+      if (!(d instanceof QmpDriver)) continue;
+      for (const v of await d.listVms().catch(() => [])) {
+        await d.destroy(v.name).catch(() => {});
+        await d.undefine(v.name).catch(() => {});
+        await d.discardIncoming(v.name).catch(() => {});
+      }
+      await d.close();
+    }
+    await db?.$disconnect();
+    await lab?.down();
+    await controller?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it("source QEMU killed during pre-copy (the VM's only copy): fails naming the dead source, no half VM at the destination, the registry does not claim the VM runs", async () => {
+    const events: MigrationEvent[] = [];
+    const orch = new Orchestrator({ db, controller, drivers, hostNetwork: labHostNetwork(lab), publish: (e) => events.push(e) });
+    await http();
+    const freeAtDest = (await qmp("host-b2").facts()).memoryFreeMiB;
+    const { id } = await orch.start({ vmName, destHost: "host-b2", options: { maxBandwidthMiBps: 1 }, user });
+    await waitFor("a pre-copy sample", 120_000, () => (events.some((e) => e.id === id && e.phase === "pre-copy" && e.sample?.status === "active") ? true : undefined));
+    const [source, ...more] = qemuPidsOf("host-a2");
+    expect(source, "the source QEMU on host-a2").toBeDefined();
+    expect(more).toEqual([]);
+    expect(qemuPidsOf("host-b2"), "the incoming QEMU on host-b2").toHaveLength(1);
+    process.kill(source!, "SIGKILL");
+    const settled = await Promise.race([orch.settled(id).then(() => true), sleep(120_000).then(() => false)]);
+    expect(settled, "the migration settled within 2 minutes").toBe(true);
+
+    const m = await db.migration.findUniqueOrThrow({ where: { id }, include: { phases: true } });
+    process.stderr.write(`[${tag}] source QEMU killed: migration ${m.status}: ${m.error ?? ""}\n`);
+    expect(m.status).toBe("failed");
+    expect(m.error).toMatch(/source QEMU/);
+    expect(m.error).toMatch(new RegExp(`${vmName} is shutoff on host-a2`));
+    expect(m.phases.find((p) => p.name === "pre-copy")?.status).toBe("failed");
+    expect(m.phases.filter((p) => p.status === "active")).toEqual([]);
+
+    // No half VM at the destination: no QEMU, no domain, no port for its MAC, its memory free again.
+    await waitFor("the incoming QEMU on host-b2 to be gone", 10_000, () => (qemuPidsOf("host-b2").length === 0 ? true : undefined));
+    expect((await qmp("host-b2").listVms()).map((v) => v.name)).not.toContain(vmName);
+    expect(await vmInterfacesOn("host-b2")).toEqual([]);
+    expect((await qmp("host-b2").facts()).memoryFreeMiB).toBe(freeAtDest);
+    // Nowhere running, and the registry says so: still defined at its host, shut off, bound there only.
+    expect(qemuPidsOf("host-a2")).toEqual([]);
+    expect((await qmp("host-a2").getVm(vmName)).state).toBe("shutoff");
+    const row = await db.vm.findUniqueOrThrow({ where: { name: vmName }, include: { host: true } });
+    expect([row.host?.name, row.state]).toEqual(["host-a2", "shutoff"]);
+    const port = await db.port.findUniqueOrThrow({ where: { mac: vm.mac }, include: { bindings: { include: { host: true } } } });
+    expect(port.bindings.map((b) => [b.host.name, b.status])).toEqual([["host-a2", "active"]]);
+    await expect(http()).rejects.toThrow();
+    expect(await orch.reconcile()).toBe(0);
+  }, 300_000);
 });
 
 function killGroup(pid: number): void {

@@ -62,6 +62,11 @@ export interface LibvirtDriverOptions {
   pollIntervalMs?: number;
   /** A migration still running after this is aborted (default 30 min). */
   migrationTimeoutMs?: number;
+  /**
+   * How long a migration whose source daemon died waits for it to answer again (default 60 s):
+   * only the restarted daemon can tell whether the VM still runs there.
+   */
+  daemonRecoveryTimeoutMs?: number;
 }
 
 interface Reservation {
@@ -96,6 +101,7 @@ export class LibvirtDriver implements HypervisorDriver {
   private readonly shutdownTimeoutMs: number;
   private readonly pollIntervalMs: number;
   private readonly migrationTimeoutMs: number;
+  readonly daemonRecoveryTimeoutMs: number;
   private identity?: HostIdentity;
   private recent?: { at: number; value: { nodeText: string; vms: VmInfo[] } };
   private readonly reservations = new Map<string, Reservation>();
@@ -115,6 +121,7 @@ export class LibvirtDriver implements HypervisorDriver {
     this.shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 60_000;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1_000;
     this.migrationTimeoutMs = opts.migrationTimeoutMs ?? 30 * 60_000;
+    this.daemonRecoveryTimeoutMs = opts.daemonRecoveryTimeoutMs ?? 60_000;
     drivers.set(this.name, this);
   }
 
@@ -489,6 +496,11 @@ export class LibvirtDriver implements HypervisorDriver {
    */
   async abortStrayMigration(name: string, timeoutMs = 60_000): Promise<boolean> {
     if (this.migrations.has(name)) return false;
+    return this.abortJob(name, timeoutMs);
+  }
+
+  /** Aborts the domain's migration job if one is active and waits (bounded) until it ends. */
+  async abortJob(name: string, timeoutMs: number): Promise<boolean> {
     const job = () =>
       this.virsh(["domjobinfo", name, "--rawstats"], "domjobinfo", { readonly: true, domain: name, timeoutMs: 5_000 }).then(
         (t) => parseDomJobInfo(t).type,
@@ -507,6 +519,14 @@ export class LibvirtDriver implements HypervisorDriver {
       await sleep(200);
     }
     return true;
+  }
+
+  /** Whether the daemon answers a trivial request now. */
+  async answers(timeoutMs = 5_000): Promise<boolean> {
+    return runVirsh(this.uri, ["version"], { readonly: true, timeoutMs }).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Aborts migrations this driver started (bounded) and forgets the connection. */
@@ -715,8 +735,11 @@ class LibvirtMigration {
         this.resolve(result);
         return;
       }
-      const detail = cleanStderr(this.stderr) || spawnError || `virsh migrate exited with ${code}`;
+      let detail = cleanStderr(this.stderr) || spawnError || `virsh migrate exited with ${code}`;
       const cancelled = this.cancelled || /canceled by client|cancelled by client/i.test(detail);
+      // virsh only saw its connection drop when the source's daemon died: the outcome is known
+      // once a restarted daemon has taken the VM back.
+      if (!cancelled && !(await this.source.answers())) detail = await this.awaitSource(detail);
       await this.restoreSource();
       await this.incoming.release();
       this.emit({ status: cancelled ? "cancelled" : "failed" });
@@ -757,6 +780,27 @@ class LibvirtMigration {
   private async resumeAtDestination(): Promise<void> {
     const state = await this.dest.runOn(["domstate", this.name], "domstate", { readonly: true }).catch(() => "");
     if (vmStateFromText(state) === "paused") await this.dest.runOn(["resume", this.name], "resume").catch(() => {});
+  }
+
+  /**
+   * The source's libvirtd died mid-migration: waits (bounded) until it answers again, then until
+   * the job it recovered from its state files has ended (aborted if it still runs: nobody drives
+   * it any more), so the VM's state there can be read. Returns the failure's plain reason.
+   */
+  private async awaitSource(detail: string): Promise<string> {
+    const lostAt = Date.now();
+    const limitMs = this.source.daemonRecoveryTimeoutMs;
+    const stopped = `libvirt on ${this.source.name} stopped answering during the migration (${detail})`;
+    while (!(await this.source.answers())) {
+      if (Date.now() - lostAt > limitMs) return `${stopped} and had not answered again ${Math.round(limitMs / 1000)} s later`;
+      await sleep(500);
+    }
+    const back = `${stopped}; it answered again ${Math.max(1, Math.round((Date.now() - lostAt) / 1000))} s later`;
+    const jobEnded = await this.source.abortJob(this.name, 30_000).then(
+      () => "",
+      (e: Error) => `; ${e.message}`,
+    );
+    return back + jobEnded;
   }
 
   /** Puts back bandwidth/downtime settings and resumes a source we paused, if the VM is still here. */

@@ -7,6 +7,9 @@
 # /var/cache libvirt trees and this host's Open vSwitch; nothing propagates back to the
 # machine. Killing the unshare process SIGKILLs this shell, and with PID 1 gone the kernel
 # kills every QEMU the daemon started, so no guest outlives its host.
+# libvirtd dying on its own (a crash, SIGKILL) ends neither this shell nor the guests, as on a
+# real host; SIGUSR1 then starts it again here, in the same namespaces, and it takes the running
+# guests back (Lab.restartLibvirtd).
 set -eu
 
 dir=$1 ovs=$2 name=$3
@@ -34,11 +37,27 @@ bind "$ovs" /run/openvswitch
 hostname "$name"
 [ -f "$dir/hosts" ] && mount --bind "$dir/hosts" /etc/hosts
 
-libvirtd --listen --config "$dir/etc/libvirtd.conf" --pid-file "$dir/run/libvirtd.pid" &
-daemon=$!
-trap 'kill -TERM "$daemon" 2>/dev/null || :' TERM INT
+start_daemon() {
+	libvirtd --listen --config "$dir/etc/libvirtd.conf" --pid-file "$dir/run/libvirtd.pid" &
+	daemon=$!
+}
+stopping=0 restart=0
+trap 'stopping=1; kill -TERM "$daemon" 2>/dev/null || :' TERM INT
+trap 'restart=1' USR1
+start_daemon
 # As PID 1 this shell adopts every QEMU (libvirt double-forks them); ash's wait reaps any
 # child, so exited guests do not linger as zombies that libvirt would keep waiting for.
-while kill -0 "$daemon" 2>/dev/null; do
-	wait || :
+while :; do
+	if kill -0 "$daemon" 2>/dev/null; then
+		wait || :
+	elif [ "$stopping" = 1 ]; then
+		break
+	elif [ "$restart" = 1 ]; then
+		restart=0
+		start_daemon
+	else
+		# No daemon: the guests run on; wake each second to reap them and to see a signal.
+		sleep 1 &
+		wait $! || :
+	fi
 done
