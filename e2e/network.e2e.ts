@@ -143,6 +143,19 @@ test("an admin live-migrates vm1 to site B from the dashboard: pre-checks, six p
   const after = probe();
   expect(after.boot_id).toBe(before.boot_id);
   expect(after.requests).toBeGreaterThan(before.requests);
+  // The Network panel: vm1's MAC (as site A's client resolved it over the wire), its port now
+  // bound at site B, and site A's switch sending that MAC into the tunnel after commitment.
+  const mac = /lladdr ([0-9a-f:]{17})/.exec(execFileSync("ip", ["netns", "exec", `${E2E_NS_PREFIX}client-a`, "ip", "neigh", "show", "10.99.0.11"], { encoding: "utf8" }))?.[1];
+  expect(mac).toBeTruthy();
+  await expect(page.getByTestId("vm-mac")).toHaveText(mac!);
+  await expect(page.getByTestId("port-binding")).toHaveText(/→\s*host-b\d+\s*active$/);
+  const siteA = page.locator('[data-testid="switch-flows"][data-dpid="00000000fe000101"]');
+  await expect(siteA).toHaveAttribute("data-host", "host-a1");
+  const toward = new RegExp(`priority=90,dl_dst=${mac} actions=output:(\\d+)`);
+  await expect(siteA.getByTestId("flows-after")).toContainText(toward);
+  const port = toward.exec((await siteA.getByTestId("flows-after").textContent()) ?? "")![1];
+  await expect(siteA.getByTestId("flows-before")).not.toContainText(new RegExp(`priority=90,dl_dst=${mac} actions=output:${port}(?!\\d)`));
+  await shot(page, testInfo, "5b-migration-network-panel");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Instances", exact: true }).click();
   await expect(page.getByTestId("vm-table").getByRole("row").filter({ hasText: "vm1" })).toContainText("host-b1");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Migrations", exact: true }).click();

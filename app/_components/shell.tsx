@@ -12,6 +12,7 @@ export const NAV = [
   { href: "/", label: "Overview" },
   { href: "/hypervisors", label: "Hypervisors" },
   { href: "/instances", label: "Instances" },
+  { href: "/images", label: "Images" },
   { href: "/migrations", label: "Migrations" },
   { href: "/switches", label: "Switches" },
   { href: "/events", label: "Events" },

@@ -19,6 +19,7 @@ import { nsRun, run } from "../lab/sh";
 import { DEFAULT_TOPOLOGY } from "../lab/topology";
 import { labHostNetwork } from "./lab-network";
 import { MigrationConflictError, Orchestrator, type MigrationEvent } from "./orchestrator";
+import { parseNetworkSnapshot } from "../network/flow-lines";
 
 const unavailable = ovsUnavailableReason();
 // Filled in beforeAll with a real user row (audit events reference it).
@@ -127,6 +128,19 @@ describe.skipIf(unavailable)("migration orchestrator on the lab", () => {
     const greA = await ofport("host-a1", (i) => i.type === "gre" && i.options.remote_ip === "10.250.2.11");
     expect(await flowsOn("host-b1")).toMatch(new RegExp(`priority=90,dl_dst=${mac} actions=output:${vmPortB}`));
     expect(await flowsOn("host-a1")).toMatch(new RegExp(`priority=90,dl_dst=${mac} actions=output:${greA}`));
+    // The snapshot stored with the migration shows the same move, switch by switch: read from the
+    // controller's mirror just before the relocation and right after its barriers.
+    const snap = parseNetworkSnapshot(m.networkSnapshot);
+    expect(snap?.mac).toBe(mac);
+    const side = (when: "before" | "after", host: string) => snap![when].find((s) => s.dpid === lab.plan.hosts.find((h) => h.name === host)!.dpid);
+    const toward = (port: number) => new RegExp(`priority=90,dl_dst=${mac} actions=output:${port}$`);
+    expect(side("after", "host-b1")).toMatchObject({ host: "host-b1" });
+    expect(side("after", "host-a1")).toMatchObject({ host: "host-a1" });
+    expect(side("after", "host-b1")!.flows.some((l) => toward(vmPortB).test(l))).toBe(true);
+    expect(side("after", "host-a1")!.flows.some((l) => toward(greA).test(l))).toBe(true);
+    // Before it, nothing sent the MAC to its new port at B, and the source's switch did not send it into the tunnel.
+    expect(side("before", "host-b1")!.flows.some((l) => l.includes(`dl_dst=${mac}`) && l.endsWith(`actions=output:${vmPortB}`))).toBe(false);
+    expect(side("before", "host-a1")!.flows.some((l) => toward(greA).test(l))).toBe(false);
 
     // Registry: the VM and its only (active) binding are on host-b1.
     const row = await db.vm.findUniqueOrThrow({ where: { name: vmName }, include: { host: true } });

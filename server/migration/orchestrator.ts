@@ -20,9 +20,10 @@ import {
   type VmInfo,
 } from "../hypervisors/driver";
 import { PHASES, RemainingProgress, type MigrationStatus, type PhaseName, type PrecheckResult } from "./phases";
-import { routesToward, vmPort, type HostNetworkInfo } from "./network";
+import { routesToward, tunnelsFrom, vmPort, type HostNetworkInfo } from "./network";
 import type { RelocationRoute } from "../../controller/apps/relocation";
 import { writeAudit } from "../auth/audit";
+import { macFlowLines, type NetworkSnapshot, type SwitchFlowLines } from "../network/flow-lines";
 
 export interface MigrationEvent {
   id: string;
@@ -57,6 +58,8 @@ interface RoutePlan {
   routes: RelocationRoute[];
   missing: string[];
   announce: RelocationRoute;
+  /** The destination's tunnel ports toward the other switches (the VM's return paths). */
+  tunnels: RelocationRoute[];
 }
 export class PrecheckFailedError extends Error {
   constructor(readonly checks: PrecheckResult[]) {
@@ -76,6 +79,8 @@ interface Running {
   relocated?: { mac: string; ip: string | undefined };
   /** The relocation under way, which a rollback waits for before steering back. */
   relocation?: Promise<string>;
+  /** The flows for the VM's MAC just before and just after the relocation (host names resolved when stored). */
+  flowsAround?: { mac: string; before: SwitchFlowLines[]; after: SwitchFlowLines[]; takenAt: number };
   phase: PhaseName;
   phaseState: Map<PhaseName, { status: string; startedAt: number | null; endedAt: number | null; detail: string | null }>;
   progress: RemainingProgress;
@@ -265,8 +270,11 @@ export class Orchestrator {
         (r.relocation = relocation ??= routePlan.then(async (plan) => {
           const ip = port?.fixedIp ?? undefined;
           if (typeof plan !== "string") r.relocated = { mac: def.mac, ip };
+          // Reads of the controller's mirror, no I/O: the relocation is sent right after.
+          const before = this.macFlows(plan, def.mac);
           const text = await this.applyRoutes(plan, def.mac, ip);
           relocatedAt = Date.now();
+          if (before) r.flowsAround = { mac: def.mac, before, after: this.macFlows(plan, def.mac) ?? [], takenAt: relocatedAt };
           return text;
         }));
       handle.onSwitchover((e) => {
@@ -288,44 +296,54 @@ export class Orchestrator {
       // Two hosts' events, stamped as they arrived: an order they cannot have means no figure.
       const pauseMs = switchover.has("source-paused") && runningAt !== undefined && runningAt >= pausedAt ? runningAt - pausedAt : null;
       const switchoverMs = Math.max(0, relocatedAt - pausedAt);
-      await this.leave(r, "pre-copy", result.passes !== undefined ? `${result.passes} passes` : null, pausedAt);
-      await this.enter(r, "stop-and-copy", null, pausedAt);
+      // From here on the phases move in memory and on the wire at once, and reach the database in
+      // one transaction at the end: a dozen separate commits here cost more than the pause itself.
+      this.leaveLocal(r, "pre-copy", result.passes !== undefined ? `${result.passes} passes` : null, pausedAt);
+      this.enterLocal(r, "stop-and-copy", null, pausedAt);
       const pauseText = [result.downtimeMs !== undefined ? `downtime ${result.downtimeMs} ms (hypervisor)` : "the hypervisor reported no downtime figure", pauseMs !== null ? `paused ${pauseMs} ms (source pause → destination running)` : null]
         .filter(Boolean)
         .join("; ");
-      await this.leave(r, "stop-and-copy", pauseText, resumedAt);
-      await this.enter(r, "commitment", null, resumedAt);
-      if (port) {
-        await db.portBinding.update({ where: { portId_hostId: { portId: port.id, hostId: destRow.id } }, data: { status: "active" } });
-      }
-      await this.leave(r, "commitment", relocationText);
+      this.leaveLocal(r, "stop-and-copy", pauseText, resumedAt);
+      this.enterLocal(r, "commitment", null, resumedAt);
+      this.leaveLocal(r, "commitment", relocationText);
 
       // 6. Activation: the hypervisor saw the VM run at the destination; ask only if it did not say.
-      await this.enter(r, "activation");
+      this.enterLocal(r, "activation");
       if (runningAt === undefined) {
         const now = await dst.getVm(vmName);
         if (now.state !== "running") throw new Error(`${vmName} is ${now.state} on ${input.destHost} after the migration`);
       }
-      await Promise.all([
-        db.vm.update({ where: { id: r.vmId }, data: { hostId: destRow.id, state: "running" } }),
-        port ? db.portBinding.deleteMany({ where: { portId: port.id, hostId: { not: destRow.id } } }) : null,
-      ]);
-      await this.leave(r, "activation", `${vmName} runs on ${input.destHost}`);
+      this.leaveLocal(r, "activation", `${vmName} runs on ${input.destHost}`);
       r.progress.complete();
-      await db.migration.update({
-        where: { id: r.id },
-        data: {
-          status: "completed",
-          finishedAt: new Date(),
-          downtimeMs: result.downtimeMs ?? null,
-          pauseMs,
-          switchoverMs,
-          totalTimeMs: Date.now() - startedAt,
-          hypervisorTotalMs: result.totalTimeMs,
-          transferredBytes: result.transferredBytes !== undefined ? BigInt(Math.round(result.transferredBytes)) : null,
-          passes: result.passes ?? null,
-        },
-      });
+      const networkSnapshot = await this.networkSnapshotJson(r);
+      await db.$transaction([
+        ...(["pre-copy", "stop-and-copy", "commitment", "activation"] as const).map((name) => this.phaseWrite(r, name)),
+        // The binding is activated at commitment and the source's removed after activation: in one
+        // commit, so no reader ever sees the port bound nowhere.
+        ...(port
+          ? [
+              db.portBinding.update({ where: { portId_hostId: { portId: port.id, hostId: destRow.id } }, data: { status: "active" } }),
+              db.portBinding.deleteMany({ where: { portId: port.id, hostId: { not: destRow.id } } }),
+            ]
+          : []),
+        db.vm.update({ where: { id: r.vmId }, data: { hostId: destRow.id, state: "running" } }),
+        db.migration.update({
+          where: { id: r.id },
+          data: {
+            status: "completed",
+            phase: "activation",
+            finishedAt: new Date(),
+            downtimeMs: result.downtimeMs ?? null,
+            pauseMs,
+            switchoverMs,
+            totalTimeMs: Date.now() - startedAt,
+            hypervisorTotalMs: result.totalTimeMs,
+            transferredBytes: result.transferredBytes !== undefined ? BigInt(Math.round(result.transferredBytes)) : null,
+            passes: result.passes ?? null,
+            networkSnapshot,
+          },
+        }),
+      ]);
       await this.publish(r, "completed");
       await writeAudit(db, { user: input.user, action: "migration.finish", target: vmName, outcome: "ok", detail: { id: r.id, to: input.destHost } });
     } catch (err) {
@@ -349,16 +367,53 @@ export class Orchestrator {
       }
       if (vmOfport === undefined) return `the VM's port did not appear on ${destHost}'s bridge: the network relearns on its own`;
       const hosts = (await db.host.findMany()).map((h) => this.deps.hostNetwork(h.name)).filter((h): h is HostNetworkInfo => h !== null);
-      const { routes, missing } = await routesToward(hosts, destNet, vmOfport);
-      return { routes, missing, announce: { dpid: destNet.dpid, port: vmOfport } };
+      const [{ routes, missing }, tunnels] = await Promise.all([routesToward(hosts, destNet, vmOfport), tunnelsFrom(hosts, destNet).catch(() => [])]);
+      return { routes, missing, announce: { dpid: destNet.dpid, port: vmOfport }, tunnels };
     } catch (err) {
       return `routes could not be worked out (${err instanceof Error ? err.message : String(err)}): the network relearns on its own`;
     }
   }
 
+  /**
+   * The flows for `mac` on the plan's switches (every connected switch without a plan), read
+   * from the controller's mirror. Synchronous and never throws: it sits next to the relocation.
+   */
+  private macFlows(plan: RoutePlan | string, mac: string): SwitchFlowLines[] | null {
+    const controller = this.deps.controller;
+    if (!controller) return null;
+    try {
+      const now = Date.now();
+      const dpids = typeof plan === "string" ? [...controller.switches.keys()] : [...new Set(plan.routes.map((x) => x.dpid))];
+      return dpids.flatMap((dpid) => {
+        const dp = controller.switch(dpid);
+        return dp ? [{ dpid, host: null, ...macFlowLines(dp.flows.entries(), mac, dp.version, now) }] : [];
+      });
+    } catch (err) {
+      this.log(`flows of ${mac} not captured: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
+  }
+
+  /** The stored form of the flows around the relocation, with each switch's host; null if none (or on any error). */
+  private async networkSnapshotJson(r: Running): Promise<string | null> {
+    const f = r.flowsAround;
+    if (!f) return null;
+    try {
+      const dpids = [...new Set([...f.before, ...f.after].map((s) => s.dpid))];
+      const rows = await this.deps.db.switch.findMany({ where: { dpid: { in: dpids } }, include: { host: true } });
+      const hostOf = new Map(rows.map((s) => [s.dpid, s.host?.name ?? null]));
+      const named = (side: SwitchFlowLines[]) => side.map((s) => ({ ...s, host: hostOf.get(s.dpid) ?? null }));
+      const snapshot: NetworkSnapshot = { mac: f.mac, before: named(f.before), after: named(f.after), takenAt: new Date(f.takenAt).toISOString() };
+      return JSON.stringify(snapshot);
+    } catch (err) {
+      this.log(`migration ${r.id}: flow snapshot not stored: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
+  }
+
   private async applyRoutes(plan: RoutePlan | string, mac: string, ip: string | undefined): Promise<string> {
     if (typeof plan === "string" || !this.deps.controller) return typeof plan === "string" ? plan : "no controller";
-    const report = await this.deps.controller.relocate({ mac, ip, routes: plan.routes, announce: plan.announce });
+    const report = await this.deps.controller.relocate({ mac, ip, routes: plan.routes, announce: plan.announce, tunnelsFromDestination: plan.tunnels });
     const failed = report.switches.filter((s) => s.error);
     return (
       `relocated on ${report.switches.length - failed.length} switch(es) in ${report.elapsedMs} ms` +
@@ -396,11 +451,36 @@ export class Orchestrator {
     st.status = "failed";
     st.endedAt = Date.now();
     st.detail = reason;
-    await db.migrationPhase.update({ where: { migrationId_name: { migrationId: r.id, name: phase } }, data: { status: "failed", endedAt: new Date(), detail: reason } });
-    await db.migration.update({ where: { id: r.id }, data: { status: cancelled ? "cancelled" : "failed", finishedAt: new Date(), error: reason } });
+    // Every phase as memory has it: after the hypervisor's completion the phases were not written one by one.
+    await db.$transaction(PHASES.filter((p) => r.phaseState.get(p)!.status !== "pending").map((p) => this.phaseWrite(r, p)));
+    await db.migration.update({ where: { id: r.id }, data: { status: cancelled ? "cancelled" : "failed", finishedAt: new Date(), error: reason, networkSnapshot: await this.networkSnapshotJson(r) } });
     await this.publish(r, cancelled ? "cancelled" : "failed", reason);
     await writeAudit(db, { user: input.user, action: "migration.finish", target: vmName, outcome: "error", detail: { id: r.id, reason } });
     this.log(`migration ${r.id} of ${vmName} ${cancelled ? "cancelled" : "failed"}: ${reason}`);
+  }
+
+  /** A phase starts, in memory and for watchers only (the caller writes it with phaseWrite). */
+  private enterLocal(r: Running, phase: PhaseName, detail: string | null = null, at = Date.now()): void {
+    r.phase = phase;
+    r.phaseState.set(phase, { status: "active", startedAt: at, endedAt: null, detail });
+    void this.publish(r, "running");
+  }
+
+  private leaveLocal(r: Running, phase: PhaseName, detail: string | null = null, at = Date.now()): void {
+    const st = r.phaseState.get(phase)!;
+    st.status = "done";
+    st.endedAt = at;
+    if (detail !== null) st.detail = detail;
+    void this.publish(r, "running");
+  }
+
+  /** The phase's row as the in-memory state has it. */
+  private phaseWrite(r: Running, phase: PhaseName) {
+    const st = r.phaseState.get(phase)!;
+    return this.deps.db.migrationPhase.update({
+      where: { migrationId_name: { migrationId: r.id, name: phase } },
+      data: { status: st.status, startedAt: st.startedAt === null ? null : new Date(st.startedAt), endedAt: st.endedAt === null ? null : new Date(st.endedAt), detail: st.detail },
+    });
   }
 
   private async enter(r: Running, phase: PhaseName, detail: string | null = null, at = Date.now()): Promise<void> {

@@ -1,5 +1,6 @@
 "use client";
-// A modal yes/no for actions that stop or remove something. Esc or Cancel backs out.
+// A modal yes/no for actions that start, stop or remove something. Esc or Cancel backs out. The
+// keyboard starts on the confirm button, or on Cancel when the action cannot be undone.
 import { useEffect, useRef, type ReactNode } from "react";
 
 export function ConfirmDialog({
@@ -22,9 +23,13 @@ export function ConfirmDialog({
   onClose: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  const confirmRef = useRef<HTMLButtonElement>(null);
   useEffect(() => {
-    ref.current?.showModal();
-  }, []);
+    if (!ref.current?.open) ref.current?.showModal();
+    // showModal() focuses the first control (Cancel); React's autoFocus fires before the dialog opens.
+    (danger ? cancelRef : confirmRef).current?.focus();
+  }, [danger]);
   return (
     <dialog ref={ref} onClose={onClose} className="m-auto w-[28rem] rounded-lg p-0 shadow-2xl backdrop:bg-slate-900/40" aria-labelledby="confirm-title">
       <form
@@ -44,12 +49,12 @@ export function ConfirmDialog({
           </p>
         )}
         <div className="mt-5 flex justify-end gap-2">
-          <button type="button" onClick={() => ref.current?.close()} className="rounded border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100">
+          <button ref={cancelRef} type="button" onClick={() => ref.current?.close()} className="rounded border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100">
             Cancel
           </button>
           <button
+            ref={confirmRef}
             type="submit"
-            autoFocus
             disabled={busy}
             className={`rounded px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50 ${danger ? "bg-red-600 hover:bg-red-700" : "bg-accent-600 hover:bg-accent-700"}`}
           >

@@ -3,6 +3,7 @@
 // within a site, or a host picked from those grouped by site with their free memory), network,
 // and under "Advanced" the guest's memory load for migration studies.
 import { useEffect, useRef, useState } from "react";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
@@ -96,13 +97,18 @@ export function LaunchDialog({ onClose }: { onClose: () => void }) {
         </h2>
 
         <fieldset className="mt-4">
-          <legend className="mb-1 text-xs font-medium uppercase tracking-wide text-slate-500">Image</legend>
+          <legend className="mb-1 flex w-full items-baseline justify-between text-xs font-medium uppercase tracking-wide text-slate-500">
+            Image
+            <Link href="/images" className="text-xs font-normal normal-case tracking-normal text-accent-700 hover:underline">
+              Register or remove images
+            </Link>
+          </legend>
           {images.isPending ? (
             <p className="text-sm text-slate-500">Loading the catalogue…</p>
           ) : images.error ? (
             <p className="text-sm text-red-700">{images.error.message}</p>
           ) : images.data.length === 0 ? (
-            <p className="text-sm text-slate-500">The catalogue is empty: the lab registers its guest image when it starts.</p>
+            <p className="text-sm text-slate-500">The catalogue is empty: the lab registers its guest image when it starts, and images on shared storage can be registered under Images.</p>
           ) : (
             images.data.map((i) => (
               <label key={i.name} className="flex cursor-pointer items-start gap-2 rounded px-2 py-1 text-sm hover:bg-slate-50">

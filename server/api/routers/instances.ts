@@ -6,7 +6,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { adminProcedure, protectedProcedure, router, type Context } from "../trpc";
 import { InventoryError, type InventoryErrorCode } from "../../inventory/errors";
-import { IMAGE_NAME_RE, listImages, registerFileImage, removeImage } from "../../inventory/images";
+import { hostStoragePaths, IMAGE_NAME_RE, listImages, registerFileImage, removeImage } from "../../inventory/images";
 import { instanceManager, MAX_DIRTY_MBPS, MEMORY_MIB, NAME_RE, VCPUS } from "../../inventory/instances";
 import { placementCandidates } from "../../inventory/placement";
 
@@ -37,6 +37,12 @@ const path = z.string().trim().min(1).max(1024);
 
 export const imagesRouter = router({
   list: protectedProcedure.query(({ ctx }) => listImages(ctx.db)),
+
+  /** The storage paths the hosts report: where a registered image's files must be. */
+  storage: protectedProcedure.query(async ({ ctx }) => {
+    const byHost = await hostStoragePaths(ctx.hypervisors, 5_000);
+    return { paths: [...new Set([...byHost.values()].flat())].sort(), hosts: [...byHost].map(([host, paths]) => ({ host, paths })).sort((a, b) => a.host.localeCompare(b.host)) };
+  }),
 
   register: adminProcedure
     .input(

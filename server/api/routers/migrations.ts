@@ -8,6 +8,7 @@ import type { MigrationControl } from "../../cluster/node";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { benchSeries, migrationSeries, PAPER_LINE } from "../../analysis/timings";
+import { parseNetworkSnapshot } from "../../network/flow-lines";
 
 /** The benchmark's figure-11 results, shown on the timings chart when present and valid. */
 const FIG11_FILE = "docs/results/fig11.json";
@@ -95,7 +96,8 @@ export const migrationsRouter = router({
   }),
 
   list: protectedProcedure.input(z.object({ limit: z.number().int().min(1).max(500).default(100) }).default({ limit: 100 })).query(({ ctx, input }) =>
-    ctx.db.migration.findMany({ orderBy: { startedAt: "desc" }, take: input.limit }),
+    // The flow snapshot is for the migration's own page, not for every row of the history.
+    ctx.db.migration.findMany({ orderBy: { startedAt: "desc" }, take: input.limit, omit: { networkSnapshot: true } }),
   ),
 
   /** Total time against memory of completed migrations, per link setting, with fits; plus the benchmark's series. */
@@ -118,6 +120,20 @@ export const migrationsRouter = router({
       include: { phases: true, samples: { orderBy: { at: "asc" } } },
     });
     if (!m) throw new TRPCError({ code: "NOT_FOUND", message: `no migration ${input.id}` });
-    return m;
+    const { networkSnapshot, ...rest } = m;
+    const snapshot = parseNetworkSnapshot(networkSnapshot);
+    // The VM's port and where it is bound now (the source's binding goes at activation).
+    const port = await ctx.db.port.findFirst({
+      where: snapshot ? { mac: snapshot.mac } : { deviceId: m.vmId },
+      include: { bindings: { include: { host: true }, orderBy: { createdAt: "asc" } } },
+    });
+    return {
+      ...rest,
+      network: {
+        mac: snapshot?.mac ?? port?.mac ?? null,
+        bindings: (port?.bindings ?? []).map((b) => ({ host: b.host.name, status: b.status, ofport: b.ofport })),
+        snapshot,
+      },
+    };
   }),
 });

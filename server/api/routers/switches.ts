@@ -5,17 +5,7 @@ import { protectedProcedure, router } from "../trpc";
 import { toWire } from "../../realtime/wire";
 import { OFPP_ANY } from "../../../controller/openflow";
 import type { Context } from "../trpc";
-import { formatFlowStats } from "../../../controller/openflow/ofctl";
-import type { FlowEntry } from "../../../controller/flow-table";
-
-/** One `ovs-ofctl dump-flows` line for a mirrored flow (what `ferry flows` prints). */
-function dumpFlowsLine(f: FlowEntry, version: number, now: number): string {
-  const ms = Math.max(0, Math.round(now - f.installedAt));
-  return formatFlowStats(
-    { ...f, duration_sec: Math.floor(ms / 1000), duration_nsec: (ms % 1000) * 1_000_000, flags: version === 1 ? 0 : f.flags },
-    { version },
-  );
-}
+import { dumpFlowsLine } from "../../network/flow-lines";
 
 const dpid = z.string().regex(/^[0-9a-f]{16}$/, "a datapath id is 16 lowercase hex digits");
 

@@ -15,7 +15,7 @@ import { stateTone, TRANSIENT } from "../vm-state";
 
 const MIGRATION_TONE = { running: "running", completed: "ok", failed: "failed", cancelled: "warning" } as const;
 
-type Action = "shutdown" | "delete";
+type Action = "start" | "shutdown" | "delete";
 
 export function VmDetail({ name }: { name: string }) {
   const trpc = useTRPC();
@@ -35,7 +35,7 @@ export function VmDetail({ name }: { name: string }) {
     void qc.invalidateQueries({ queryKey: trpc.instances.get.queryKey({ name }) });
     void qc.invalidateQueries({ queryKey: trpc.inventory.vms.queryKey() });
   };
-  const start = useMutation(trpc.instances.start.mutationOptions({ onSuccess: () => (setNotice(null), refresh()) }));
+  const start = useMutation(trpc.instances.start.mutationOptions({ onSuccess: () => (setConfirm(null), setNotice(null), refresh()) }));
   const shutdown = useMutation(
     trpc.instances.shutdown.mutationOptions({
       onSuccess: (r) => {
@@ -93,7 +93,7 @@ export function VmDetail({ name }: { name: string }) {
         </div>
         {isAdmin && (
           <div className="flex gap-2" role="group" aria-label="Instance actions">
-            <button type="button" disabled={busy || !isOff} onClick={() => start.mutate({ name })} className="rounded border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:opacity-40">
+            <button type="button" disabled={busy || !isOff} onClick={() => setConfirm("start")} className="rounded border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:opacity-40">
               {start.isPending ? "Starting…" : "Start"}
             </button>
             <button type="button" disabled={busy || !isUp} onClick={() => setConfirm("shutdown")} className="rounded border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:opacity-40">
@@ -121,11 +121,6 @@ export function VmDetail({ name }: { name: string }) {
         </p>
       )}
       {notice && <p className="rounded-lg border border-amber-200 bg-amber-50 px-4 py-2 text-sm text-amber-800">{notice}</p>}
-      {start.error && (
-        <p role="alert" className="rounded border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-700">
-          {start.error.message}
-        </p>
-      )}
 
       <div className="grid gap-4 lg:grid-cols-2">
         <Card title="Details">
@@ -248,6 +243,18 @@ export function VmDetail({ name }: { name: string }) {
         </Card>
       </div>
 
+      {confirm === "start" && (
+        <ConfirmDialog
+          title={`Start ${v.name}?`}
+          confirmLabel="Start"
+          busy={start.isPending}
+          error={start.error?.message}
+          onConfirm={() => start.mutate({ name })}
+          onClose={() => (setConfirm(null), start.reset())}
+        >
+          {v.name} boots again on {v.host ?? "its host"} with its {v.memoryMiB} MiB and its port ({v.ports.map((p) => p.ip ?? p.mac).join(", ") || "none"}). It is a fresh boot: nothing of the guest&apos;s memory from before it was shut down survives.
+        </ConfirmDialog>
+      )}
       {confirm === "shutdown" && (
         <ConfirmDialog
           title={`Shut down ${v.name}?`}

@@ -1,7 +1,6 @@
 "use client";
 // The signature screen: six phases, remaining-based progress, live figures, the pre-copy curve,
 // the downtime, and what the network did at commitment. Live through the migration's room.
-import Link from "next/link";
 import { useEffect, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../../trpc";
@@ -9,6 +8,7 @@ import { useRealtime } from "../../../_components/realtime";
 import { Card, ErrorBox, Loading, PageHeader, Pill } from "../../../_components/ui";
 import { RelativeTime } from "../../../_components/time";
 import type { MigrationEvent } from "@/server/migration/orchestrator";
+import { NetworkPanel } from "./network-panel";
 
 const PHASE_LABEL: Record<string, string> = {
   "pre-migration": "Pre-migration",
@@ -146,12 +146,7 @@ export function MigrationView({ id }: { id: string }) {
         </Card>
       </div>
 
-      <Card title="Network" className="mt-4">
-        <p className="text-sm text-slate-700">{commitment?.detail ?? "The controller moves the VM's MAC to its new port on every switch the moment the source pauses."}</p>
-        <p className="mt-2 text-sm">
-          Switch flows: <Link className="text-accent-700 hover:underline" href="/switches">Switches</Link>
-        </p>
-      </Card>
+      <NetworkPanel network={d.network} status={status} sourceHost={d.sourceHost} destHost={d.destHost} commitmentDetail={commitment?.detail ?? null} />
     </>
   );
 }
