@@ -24,7 +24,7 @@ import { registerLab, registerLabVms } from "../../server/inventory/lab-sync";
 import { defaultGuestDir, ensureGuestImage, guestCmdline, waitForGuestReady } from "../../server/lab/guest/image";
 import { Lab } from "../../server/lab/lab";
 import { nsRun } from "../../server/lab/sh";
-import { DEFAULT_TOPOLOGY, stableUuid, type LabTopology, type LabVm } from "../../server/lab/topology";
+import { DEFAULT_TOPOLOGY, QMP_PAIR, stableUuid, type LabTopology, type LabVm } from "../../server/lab/topology";
 import { labHostNetwork } from "../../server/migration/lab-network";
 import { Orchestrator } from "../../server/migration/orchestrator";
 
@@ -177,6 +177,20 @@ async function cleanupAll(): Promise<void> {
   }
 }
 
+/** Calls fn with each complete line the stream gives. */
+function onLines(stream: NodeJS.ReadableStream, fn: (line: string) => void): void {
+  let buf = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (d: string) => {
+    buf += d;
+    let nl: number;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      fn(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+    }
+  });
+}
+
 // ── the prober ───────────────────────────────────────────────────────────────────────────────
 interface Prober {
   /** Time of the latest answer seen so far (epoch ms), from the prober's progress lines. */
@@ -249,18 +263,10 @@ function startPinger(ns: string, ip: string): Pinger {
   probers.add(child);
   const exited = new Promise<void>((r) => child.once("exit", () => (probers.delete(child), r())));
   const okAt: number[] = [];
-  let buf = "";
-  child.stdout!.setEncoding("utf8");
-  child.stdout!.on("data", (d: string) => {
-    buf += d;
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      // [1764257000.123456] 64 bytes from 10.99.0.11: icmp_seq=12 ttl=64 time=0.512 ms
-      const m = /^\[(\d+\.\d+)\] \d+ bytes from /.exec(line);
-      if (m) okAt.push(Number(m[1]) * 1000);
-    }
+  onLines(child.stdout!, (line) => {
+    // [1764257000.123456] 64 bytes from 10.99.0.11: icmp_seq=12 ttl=64 time=0.512 ms
+    const m = /^\[(\d+\.\d+)\] \d+ bytes from /.exec(line);
+    if (m) okAt.push(Number(m[1]) * 1000);
   });
   return {
     async stop() {
@@ -331,18 +337,10 @@ function watchLifecycle(b: Bench, vmName: string): { stop(): { stoppedAt: number
     probers.add(child);
     child.on("exit", () => probers.delete(child));
     kids.push(child);
-    let buf = "";
-    child.stdout!.setEncoding("utf8");
-    child.stdout!.on("data", (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        // 2026-11-27 15:20:00.123+0000: event 'lifecycle' for domain 'x': Suspended Migrated
-        const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d+)\+0000: event 'lifecycle' for domain '([^']+)': (.*)$/.exec(line.trim());
-        if (m && m[3] === vmName) seen.push({ host: h.name, at: Date.parse(`${m[1]}T${m[2]}Z`), what: m[4]! });
-      }
+    onLines(child.stdout!, (line) => {
+      // 2026-11-27 15:20:00.123+0000: event 'lifecycle' for domain 'x': Suspended Migrated
+      const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d+)\+0000: event 'lifecycle' for domain '([^']+)': (.*)$/.exec(line.trim());
+      if (m && m[3] === vmName) seen.push({ host: h.name, at: Date.parse(`${m[1]}T${m[2]}Z`), what: m[4]! });
     });
   }
   return {
@@ -373,14 +371,6 @@ interface Bench {
   siteHost: { a: string; b: string };
 }
 
-const QMP_TOPOLOGY: LabTopology = {
-  overlay: "10.99.0.0/24",
-  sites: [
-    { name: "a", underlay: "10.250.1.0/24", hosts: [{ name: "host-a2", hypervisor: "qemu" }] },
-    { name: "b", underlay: "10.250.2.0/24", hosts: [{ name: "host-b2", hypervisor: "qemu" }] },
-  ],
-  vms: [],
-};
 
 async function setUp(o: Options, tag: string): Promise<Bench> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-mg-"));
@@ -391,7 +381,7 @@ async function setUp(o: Options, tag: string): Promise<Bench> {
   cleanups.push(() => controller.stop());
 
   const vmName = `${tag}-vm`;
-  const topology: LabTopology = o.pair === "libvirt" ? { ...DEFAULT_TOPOLOGY, vms: [{ name: vmName, host: "host-a1", memoryMiB: MEMORY_MIB }] } : QMP_TOPOLOGY;
+  const topology: LabTopology = o.pair === "libvirt" ? { ...DEFAULT_TOPOLOGY, vms: [{ name: vmName, host: "host-a1", memoryMiB: MEMORY_MIB }] } : QMP_PAIR;
   const lab = new Lab({ dir: path.join(dir, "lab"), controllerSocket: sock, nsPrefix: `ferry-${tag}-`, topology, log });
   cleanups.push(() => lab.down());
   log(`bringing up the ${o.pair} lab (namespaces ferry-${tag}-*)`);

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Lab } from "../lab/lab";
 import { ovsPaths } from "../lab/ovs-daemons";
-import { libvirtTcpUri } from "../lab/libvirt-host";
+import { LAB_QEMU, libvirtTcpUri } from "../lab/libvirt-host";
 import type { HypervisorDriver } from "./driver";
 import { LibvirtDriver } from "./libvirt/driver";
 import { QmpDriver } from "./qmp/driver";
@@ -18,7 +18,7 @@ export function labDrivers(lab: Lab, guestDir: string, log: (line: string) => vo
   const drivers = new Map<string, HypervisorDriver>();
   for (const h of lab.plan.hosts) {
     if (h.hypervisor === "libvirt") {
-      drivers.set(h.name, new LibvirtDriver({ name: h.name, uri: lab.libvirtUriOf(h.name), migrationUri: libvirtTcpUri(h.underlayIp), storagePaths }));
+      drivers.set(h.name, new LibvirtDriver({ name: h.name, uri: lab.libvirtUriOf(h.name), migrationUri: libvirtTcpUri(h.underlayIp), storagePaths, emulator: LAB_QEMU }));
     } else {
       drivers.set(
         h.name,

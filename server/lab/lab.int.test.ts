@@ -11,6 +11,7 @@ import { ovsUnavailableReason } from "../../controller/ovsdb/testing/ovs-instanc
 import { Lab } from "./lab";
 import { DEFAULT_TOPOLOGY } from "./topology";
 import { listNamespaces, nsRun } from "./sh";
+import { qemuPidsIn } from "../testing/qemu-pids";
 
 const unavailable = ovsUnavailableReason();
 
@@ -81,6 +82,16 @@ describe.skipIf(unavailable)("two-site lab", () => {
       const again = JSON.parse(await nsRun(ca!.ns, "curl", ["-sS", "--max-time", "10", `http://${vm.ip}/`])) as typeof doc;
       expect(again.boot_id).toBe(doc.boot_id);
       expect(again.requests).toBe(doc.requests + 1);
+    }
+    // Each guest runs under the lab's QEMU wrapper: 8 KiB more RAM than libvirt's whole MiB, so
+    // QEMU 7.2's TCG keeps the guest's writes during a migration (server/lab/libvirt/qemu-tcg-shim.sh).
+    for (const vm of lab.plan.vms) {
+      const ns = lab.plan.hosts.find((h) => h.name === vm.host)!.ns;
+      const pids = qemuPidsIn(ns, vm.name);
+      expect(pids).toHaveLength(1);
+      const args = fs.readFileSync(`/proc/${pids[0]}/cmdline`, "utf8").split("\0");
+      expect(args[args.indexOf("-m") + 1]).toBe(`${vm.memoryMiB * 1024 + 8}k`);
+      expect(args.find((a) => a.includes('"id":"pc.ram"'))).toContain(`"size":${vm.memoryMiB * 1024 * 1024 + 8192}`);
     }
     // libvirt plugged each VM into its host's br-int with Neutron-style external_ids; the controller sees the port.
     const a1 = controller.switch(lab.plan.hosts[0]!.dpid)!;

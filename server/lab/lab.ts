@@ -11,7 +11,7 @@ import { DEFAULT_TOPOLOGY, NS_PREFIX, planLab, type LabPlan, type LabTopology } 
 import { listNamespaces, missingBinaries, nsRun, run } from "./sh";
 import { LabStateFile, processAlive, stopProcess, type LabProcess } from "./state";
 import { ovsPaths, startOvs } from "./ovs-daemons";
-import { checkLibvirtPrerequisites, labDomainXml, libvirtdDaemonPid, libvirtUri, prepareLibvirtHost, restartLibvirtd, startLibvirtd, virsh } from "./libvirt-host";
+import { checkLibvirtPrerequisites, LAB_QEMU, labDomainXml, libvirtdDaemonPid, libvirtUri, prepareLibvirtHost, restartLibvirtd, startLibvirtd, virsh } from "./libvirt-host";
 import { ensureGuestImage, guestCmdline, waitForGuestReady, type GuestImage } from "./guest/image";
 
 export interface LabOptions {
@@ -221,6 +221,7 @@ export class Lab {
       mac: vm.mac,
       consoleLog,
       interfaceId: vm.portId,
+      emulator: LAB_QEMU,
     });
     const xmlFile = path.join(dir, "domain.xml");
     fs.writeFileSync(xmlFile, xml);

@@ -373,7 +373,16 @@ export interface LabDomainSpec {
   bridge?: string;
   /** iface-id libvirt sets on the OVS interface (default: a random UUID of its own). */
   interfaceId?: string;
+  /** The QEMU binary libvirt runs (default /usr/bin/qemu-system-x86_64; the lab's own: LAB_QEMU). */
+  emulator?: string;
 }
+
+/**
+ * The lab's QEMU for libvirt guests: a wrapper that gives the guest 8 KiB more RAM than libvirt's
+ * whole MiB, which keeps QEMU 7.2's TCG from losing guest writes during a migration (see the
+ * script). Lab hosts share this path; a real host runs its own QEMU.
+ */
+export const LAB_QEMU = path.join(TEMPLATES, "qemu-tcg-shim.sh");
 
 /** Domain XML for a TCG guest with direct kernel boot, plugged into the host's br-int. */
 export function labDomainXml(d: LabDomainSpec): string {
@@ -392,6 +401,7 @@ export function labDomainXml(d: LabDomainSpec): string {
     BRIDGE: esc(d.bridge ?? "br-int"),
     VIRTUALPORT_PARAMS: d.interfaceId ? `<parameters interfaceid='${esc(d.interfaceId)}'/>` : "",
     CONSOLE_LOG: esc(d.consoleLog),
+    EMULATOR: esc(d.emulator ?? "/usr/bin/qemu-system-x86_64"),
   };
   return render("domain.xml.in", vars);
 }

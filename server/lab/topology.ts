@@ -56,6 +56,16 @@ export const TWO_BY_TWO: LabTopology = {
   ],
 };
 
+/** One plain-QEMU (QMP) host per site and no VMs: for what boots its guests through the QMP driver. */
+export const QMP_PAIR: LabTopology = {
+  overlay: "10.99.0.0/24",
+  sites: [
+    { name: "a", underlay: "10.250.1.0/24", hosts: [{ name: "host-a2", hypervisor: "qemu" }] },
+    { name: "b", underlay: "10.250.2.0/24", hosts: [{ name: "host-b2", hypervisor: "qemu" }] },
+  ],
+  vms: [],
+};
+
 export const NS_PREFIX = "ferry-lab-";
 
 export interface LabHost {

@@ -22,7 +22,7 @@ import { defaultGuestDir, ensureGuestImage, guestCmdline, waitForGuestReady } fr
 import { Lab } from "../lab/lab";
 import { ovsPaths } from "../lab/ovs-daemons";
 import { nsRun, run } from "../lab/sh";
-import { DEFAULT_TOPOLOGY, stableUuid, type LabTopology } from "../lab/topology";
+import { DEFAULT_TOPOLOGY, QMP_PAIR, stableUuid, type LabTopology } from "../lab/topology";
 import type { FaultChildInput } from "./faults.child";
 import { labHostNetwork } from "./lab-network";
 import { Orchestrator, type MigrationEvent } from "./orchestrator";
@@ -361,14 +361,8 @@ describe.skipIf(unavailable)("migration faults on plain-QEMU (QMP) hosts", () =>
   const tag = `mq${process.pid % 1000}`;
   const vmName = `${tag}-vm`;
   const nsPrefix = process.env.FERRY_TEST_NS_PREFIX ? `${process.env.FERRY_TEST_NS_PREFIX}q-` : `ferry-${tag}-`;
-  const topology: LabTopology = {
-    overlay: "10.99.0.0/24",
-    sites: [
-      { name: "a", underlay: "10.250.1.0/24", hosts: [{ name: "host-a2", hypervisor: "qemu" }] },
-      { name: "b", underlay: "10.250.2.0/24", hosts: [{ name: "host-b2", hypervisor: "qemu" }] },
-    ],
-    vms: [],
-  };
+  const topology = QMP_PAIR;
+
   const vm = { name: vmName, host: "host-a2", uuid: stableUuid(`vm:${vmName}`), portId: stableUuid(`port:${vmName}`), mac: "52:54:00:99:00:11", ip: "10.99.0.11", memoryMiB: 256, vcpus: 1, fillMiB: 0, dirtyMiBps: 0 };
   const user = { id: "", username: "fault-tester" };
   let dir: string;

@@ -67,6 +67,8 @@ export interface LibvirtDriverOptions {
    * only the restarted daemon can tell whether the VM still runs there.
    */
   daemonRecoveryTimeoutMs?: number;
+  /** QEMU binary for guests this driver defines (Launch instance); default /usr/bin/qemu-system-x86_64. */
+  emulator?: string;
 }
 
 interface Reservation {
@@ -102,6 +104,7 @@ export class LibvirtDriver implements HypervisorDriver {
   private readonly pollIntervalMs: number;
   private readonly migrationTimeoutMs: number;
   readonly daemonRecoveryTimeoutMs: number;
+  private readonly emulator: string | undefined;
   private identity?: HostIdentity;
   private recent?: { at: number; value: { nodeText: string; vms: VmInfo[] } };
   private readonly reservations = new Map<string, Reservation>();
@@ -122,6 +125,7 @@ export class LibvirtDriver implements HypervisorDriver {
     this.pollIntervalMs = opts.pollIntervalMs ?? 1_000;
     this.migrationTimeoutMs = opts.migrationTimeoutMs ?? 30 * 60_000;
     this.daemonRecoveryTimeoutMs = opts.daemonRecoveryTimeoutMs ?? 60_000;
+    this.emulator = opts.emulator;
     drivers.set(this.name, this);
   }
 
@@ -329,6 +333,7 @@ export class LibvirtDriver implements HypervisorDriver {
       mac: def.mac,
       consoleLog: def.consoleLog,
       interfaceId: def.portId,
+      emulator: this.emulator,
     });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-define-"));
     try {
