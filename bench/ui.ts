@@ -5,9 +5,10 @@
 //                          (rows in the DOM, count shown), median of the runs.
 // The flows are real: a private Open vSwitch bridge (its own namespace) connects to the server's
 // controller over its UNIX socket and gets 10,000 flows from `ovs-ofctl add-flows`. The migrations
-// are real: the server runs its own lab (namespace prefix ferry-bui-). Everything is stopped at the end.
+// are real: the server runs its own lab (namespace prefix ferry-bui-, or --ns-prefix). Everything is
+// stopped at the end.
 //
-//   npm run build && npx tsx bench/ui.ts [--runs 3] [--flows 10000] [--shots DIR]
+//   npm run build && npx tsx bench/ui.ts [--quick] [--runs 3] [--flows 10000] [--ns-prefix ferry-bui-] [--shots DIR]
 // Last line: {"bench":"ui","first_progress_ms":A,"render_10k_flows_ms":B}
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -18,7 +19,16 @@ import { chromium, type Browser, type Page } from "@playwright/test";
 import { ovsUnavailableReason, startOvs, type OvsInstance } from "../controller/ovsdb/testing/ovs-instance";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const NS_PREFIX = "ferry-bui-";
+/** `--ns-prefix P`: the lab's namespaces are P…, the private OVS's namespace is Povs (as FERRY_LAB_NS_PREFIX allows). */
+function nsPrefix(): string {
+  const i = process.argv.indexOf("--ns-prefix");
+  const p = i < 0 ? "ferry-bui-" : (process.argv[i + 1] ?? "");
+  if (!/^[a-z][a-z0-9-]{0,17}$/.test(p)) throw new Error(`--ns-prefix needs lowercase letters, digits and dashes (at most 18), got "${p}"`);
+  return p;
+}
+const NS_PREFIX = nsPrefix();
+/** The build the server serves, as next.config.ts reads it. */
+const DIST_DIR = process.env.FERRY_NEXT_DIST_DIR || ".next";
 const DPID = "00000000bec40001";
 const SERVER_START_LIMIT_MS = 300_000;
 const MIGRATION_LIMIT_MS = 120_000;
@@ -58,8 +68,8 @@ interface Server {
 
 /** The built server with its lab, started as e2e/global-setup.ts does. */
 async function startServer(): Promise<Server> {
-  if (!fs.existsSync(path.join(ROOT, ".next", "BUILD_ID"))) throw new Error("no production build in .next: run `npm run build` first");
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-bui-"));
+  if (!fs.existsSync(path.join(ROOT, DIST_DIR, "BUILD_ID"))) throw new Error(`no production build in ${DIST_DIR}: run \`npm run build\` first (with the same FERRY_NEXT_DIST_DIR)`);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), NS_PREFIX));
   const child = spawn(process.execPath, ["--import", "tsx", "--import", "./server/runtime/server-only-hook.mjs", "server/main.ts"], {
     cwd: ROOT,
     env: {
@@ -134,29 +144,16 @@ async function signIn(page: Page, s: Server) {
   await page.getByRole("heading", { name: "Overview" }).waitFor();
 }
 
-/** A bridge in a private OVS, connected to the server's controller, holding `count` flows added by ovs-ofctl. */
-async function bridgeWithFlows(s: Server, page: Page, count: number): Promise<OvsInstance> {
-  const ovs = await startOvs({ withVswitchd: true });
-  try {
-    return await fillBridge(ovs, s, page, count);
-  } catch (err) {
-    await ovs.stop();
-    throw err;
-  }
-}
-
-async function fillBridge(ovs: OvsInstance, s: Server, page: Page, count: number): Promise<OvsInstance> {
-  const sock = path.join(s.dataDir, "openflow.sock");
+/** A bridge in the private OVS, connected to the server's controller, holding `count` flows added by ovs-ofctl. */
+async function fillBridge(ovs: OvsInstance, s: Server, page: Page, count: number): Promise<void> {
+  // ovs-vswitchd connects only to UNIX-socket controllers inside its run directory; any other path
+  // is dropped with "Not adding Unix domain socket controller …" in its log, and the bridge never
+  // connects. So the server's socket is linked in there, as the lab does for its hosts.
+  const sock = path.join(ovs.dir, "controller.sock");
+  fs.symlinkSync(path.join(s.dataDir, "openflow.sock"), sock);
   await ovs.vsctl(["add-br", "br-bench", "--", "set", "bridge", "br-bench", "datapath_type=netdev", "fail_mode=secure", "protocols=OpenFlow13", `other-config:datapath-id=${DPID}`, "--", "set-controller", "br-bench", `unix:${sock}`]);
-  // Connect first: the controller's handshake reads the whole flow table within its own time bound.
-  await page.waitForFunction(
-    async (dpid) => {
-      const res = await fetch("/api/trpc/switches.list");
-      return res.ok && ((await res.json()).result.data.json.switches as { dpid: string }[]).some((x) => x.dpid === dpid);
-    },
-    DPID,
-    { polling: 1000, timeout: 120_000 },
-  );
+  // Connect first: an empty bridge's handshake is quick, and the flows then reach the mirror by polling.
+  await waitForSwitch(page, 120_000);
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
     const mac = `02:bc:${((i >> 16) & 0xff).toString(16).padStart(2, "0")}:${((i >> 8) & 0xff).toString(16).padStart(2, "0")}:${(i & 0xff).toString(16).padStart(2, "0")}:01`;
@@ -166,7 +163,20 @@ async function fillBridge(ovs: OvsInstance, s: Server, page: Page, count: number
   fs.writeFileSync(file, lines.join("\n") + "\n");
   // 10,000 flow-mods take longer than the instance helper's 20 s bound on a loaded machine.
   execFileSync("ip", ["netns", "exec", ovs.netns!, "ovs-ofctl", "-O", "OpenFlow13", "add-flows", `unix:${path.join(ovs.dir, "br-bench.mgmt")}`, file], { timeout: 180_000, stdio: ["ignore", "ignore", "pipe"] });
-  return ovs;
+}
+
+/** Polls switches.list until the bench's bridge is there (connected and past the controller's handshake). */
+async function waitForSwitch(page: Page, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const listed = await page.evaluate(async (dpid) => {
+      const res = await fetch("/api/trpc/switches.list");
+      return res.ok && ((await res.json()).result.data.json.switches as { dpid: string }[]).some((x) => x.dpid === dpid);
+    }, DPID);
+    if (listed) return;
+    if (Date.now() > deadline) throw new Error(`switch ${DPID} did not connect to the server's controller within ${limitMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** Asks the server to re-read the bridge's flow table until its mirror holds every flow. */
@@ -183,6 +193,14 @@ async function waitForMirror(page: Page, count: number) {
     if (Date.now() > deadline) throw new Error(`the controller's mirror holds ${n} of ${count} flows after 120 s ${problem}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** When the page asked for the switch's data and when the answer had arrived (ms from navigation start), and its size. */
+async function switchFetch(page: Page): Promise<{ requestedMs: number; answeredMs: number; mb: number } | null> {
+  return page.evaluate(() => {
+    const e = (performance.getEntriesByType("resource") as PerformanceResourceTiming[]).find((r) => r.name.includes("switches.get"));
+    return e ? { requestedMs: e.startTime, answeredMs: e.responseEnd, mb: e.decodedBodySize / 1e6 } : null;
+  });
 }
 
 async function renderRun(page: Page, s: Server, count: number): Promise<number> {
@@ -225,7 +243,7 @@ async function scrollRun(page: Page): Promise<number> {
 }
 
 /** One migration of vm1 from the Instances page; returns ms from the confirm click to the first live state shown. */
-async function migrationRun(page: Page, s: Server): Promise<{ firstMs: number; precopyMs: number | null }> {
+async function migrationRun(page: Page, s: Server, dialogShot?: string): Promise<{ firstMs: number; precopyMs: number | null; startMs: number; navigatedMs: number; fetches: string[] }> {
   await page.goto(`${s.url}/instances`);
   const row = page.getByTestId("vm-table").getByRole("row").filter({ hasText: "vm1" });
   await row.getByRole("button", { name: "Live migrate" }).waitFor();
@@ -239,15 +257,33 @@ async function migrationRun(page: Page, s: Server): Promise<{ firstMs: number; p
     const b = [...document.querySelectorAll("dialog button")].find((x) => x.textContent?.includes("Confirm migration")) as HTMLButtonElement | undefined;
     return !!b && !b.disabled;
   });
-  const t0 = Date.now();
+  if (dialogShot) await page.screenshot({ path: dialogShot });
+  // The click's time as the page saw it (kept across the navigation that follows).
+  await page.evaluate(() => {
+    sessionStorage.removeItem("bench-confirm-at");
+    document.addEventListener("click", () => (sessionStorage.setItem("bench-confirm-at", String(Date.now())), sessionStorage.setItem("bench-confirm-perf", String(performance.now()))), { capture: true, once: true });
+  });
+  const started = page.waitForResponse((r) => r.url().includes("migrations.start"), { timeout: 30_000 }).then(() => Date.now());
   await confirm.click();
-  await page.waitForURL(/\/migrations\/[0-9a-f-]{36}$/, { timeout: 30_000 });
+  await page.waitForURL(/\/migrations\/[0-9a-f-]{36}$/, { timeout: 30_000, waitUntil: "commit" });
+  const navigatedAt = Date.now();
   const first = await page.waitForFunction(
     () => (document.querySelector('[data-testid="phase-timeline"] [data-status="active"], [data-testid="phase-timeline"] [data-status="done"]') ? Date.now() : false),
     undefined,
     { polling: "raf", timeout: 30_000 },
   );
+  const t0 = Number(await page.evaluate(() => sessionStorage.getItem("bench-confirm-at")));
+  if (!t0) throw new Error("the confirm click was not seen by the page");
   const firstMs = ((await first.jsonValue()) as number) - t0;
+  const startMs = (await started) - t0;
+  // What the page fetched after the click (ms from the click), while it was still the same document.
+  const fetches = await page.evaluate(() => {
+    const at = Number(sessionStorage.getItem("bench-confirm-perf"));
+    return (performance.getEntriesByType("resource") as PerformanceResourceTiming[])
+      .filter((e) => e.startTime >= at)
+      .map((e) => `${new URL(e.name).pathname.replace(/^.*\/(?=[^/]+$)/, "").slice(0, 40)} ${Math.round(e.startTime - at)}–${Math.round(e.responseEnd - at)}`);
+  });
+  const navigatedMs = navigatedAt - t0;
   const precopy = await page
     .waitForFunction(() => (Number(document.querySelector('[role="progressbar"]')?.getAttribute("aria-valuenow") ?? 0) > 0 ? Date.now() : false), undefined, { polling: "raf", timeout: MIGRATION_LIMIT_MS })
     .then(async (h) => ((await h.jsonValue()) as number) - t0)
@@ -255,11 +291,12 @@ async function migrationRun(page: Page, s: Server): Promise<{ firstMs: number; p
   await page.getByTestId("migration-status").getByText(/completed|failed|cancelled/).waitFor({ timeout: MIGRATION_LIMIT_MS });
   const status = await page.getByTestId("migration-status").innerText();
   if (!/completed/.test(status)) throw new Error(`migration ended: ${status}`);
-  return { firstMs, precopyMs: precopy };
+  return { firstMs, precopyMs: precopy, startMs, navigatedMs, fetches };
 }
 
 async function main() {
-  const runs = arg("runs", 3);
+  // --quick: one render and one migration.
+  const runs = arg("runs", process.argv.includes("--quick") ? 1 : 3);
   const shots = shotsDir();
   const flows = arg("flows", 10_000);
   const why = ovsUnavailableReason();
@@ -286,27 +323,35 @@ async function main() {
       executablePath: process.env.FERRY_CHROMIUM ?? "/usr/bin/chromium",
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // tsx compiles this file keeping function names (`__name(fn, "tick")`); functions passed to
+    // page.evaluate carry those calls into the page, which has no such helper.
+    await context.addInitScript({ content: "globalThis.__name = (fn) => fn;" });
+    const page = await context.newPage();
     await signIn(page, server);
 
     console.log(`connecting a private OVS bridge (dpid ${DPID}) with ${flows} flows …`);
-    ovs = await bridgeWithFlows(server, page, flows);
-    console.log(`controller mirror holds ${await waitForMirror(page, flows)} flows`);
+    ovs = await startOvs({ withVswitchd: true, netns: `${NS_PREFIX}ovs` });
+    await fillBridge(ovs, server, page, flows);
+    // The bench's flows plus the controller's own table-miss flow: the page shows them all.
+    const mirrored = await waitForMirror(page, flows);
+    console.log(`controller mirror holds ${mirrored} flows`);
     const render: number[] = [];
     const scroll: number[] = [];
     for (let i = 0; i < runs; i++) {
-      render.push(await renderRun(page, server, flows));
+      render.push(await renderRun(page, server, mirrored));
+      const fetched = await switchFetch(page);
       scroll.push(await scrollRun(page));
       if (shots && i === 0) await page.screenshot({ path: path.join(shots, "ui-switch-10k-flows.png") });
-      console.log(`render run ${i + 1}: ${render.at(-1)!.toFixed(0)} ms to a ${flows}-flow table; longest frame while scrolling it: ${scroll.at(-1)!.toFixed(0)} ms`);
+      console.log(`render run ${i + 1}: ${render.at(-1)!.toFixed(0)} ms to a ${mirrored}-flow table (its data asked for at ${fetched?.requestedMs.toFixed(0) ?? "?"} ms, in by ${fetched?.answeredMs.toFixed(0) ?? "?"} ms, ${fetched?.mb.toFixed(1) ?? "?"} MB); longest frame while scrolling it: ${scroll.at(-1)!.toFixed(0)} ms`);
     }
 
     const first: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const r = await migrationRun(page, server);
+      const r = await migrationRun(page, server, shots && i === 0 ? path.join(shots, "ui-migrate-dialog.png") : undefined);
       if (shots) await page.screenshot({ path: path.join(shots, `ui-migration-${i + 1}.png`), fullPage: true });
       first.push(r.firstMs);
-      console.log(`migration run ${i + 1}: first progress shown ${r.firstMs} ms after confirm; first pre-copy figure ${r.precopyMs ?? "—"} ms`);
+      console.log(`migration run ${i + 1}: first progress shown ${r.firstMs} ms after confirm (start answered at ${r.startMs} ms, migration page from ${r.navigatedMs} ms); first pre-copy figure ${r.precopyMs ?? "—"} ms; fetched after the click (ms): ${r.fetches.join(", ") || "— (new document)"}`);
     }
 
     const result = { bench: "ui", first_progress_ms: Math.round(median(first)), render_10k_flows_ms: Math.round(median(render)) };
@@ -314,6 +359,10 @@ async function main() {
     await cleanup();
     console.log(JSON.stringify(result));
   } catch (err) {
+    // What the controller said about the switches (connects, disconnects and their reasons).
+    if (server) console.error(`server log, OpenFlow lines:\n${server.log().split("\n").filter((l) => /openflow|switch/i.test(l)).slice(-40).join("\n")}`);
+    const vswitchdLog = ovs ? path.join(ovs.dir, "ovs-vswitchd.log") : "";
+    if (vswitchdLog && fs.existsSync(vswitchdLog)) console.error(`ovs-vswitchd log, controller lines:\n${fs.readFileSync(vswitchdLog, "utf8").split("\n").filter((l) => /rconn|connmgr|vconn|bridge|ERR|WARN/.test(l)).slice(-30).join("\n")}`);
     await cleanup();
     throw err;
   }

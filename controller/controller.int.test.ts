@@ -77,8 +77,10 @@ describe("OpenFlow handshake", () => {
     expect(JSON.stringify(mods[0]!.instructions, (_k, v) => (typeof v === "bigint" ? String(v) : v))).toContain(String(OFPP_CONTROLLER));
     expect(types).toContain("barrier_request");
     expect(c.switch("00000000000000a1")?.isReady).toBe(true);
-    // The mirror holds the table-miss flow until the first poll says otherwise.
-    expect(c.switch("00000000000000a1")!.flows.size).toBe(0);
+    // The table is read once; the mirror starts from that read and follows the handshake's own
+    // FLOW_MODs, so it holds the table-miss flow until the first poll says otherwise.
+    expect(sw.received.filter((m) => m.type === "multipart_request" && m.body.kind === "flow")).toHaveLength(1);
+    expect(c.switch("00000000000000a1")!.flows.entries().map((f) => [f.priority, f.match])).toEqual([[0, {}]]);
   });
 
   it("speaks 1.0 to a 1.0-only switch and deletes its stale flows one by one", async () => {
@@ -182,6 +184,19 @@ describe("keepalive and requests", () => {
     await nextEvent(c, (e) => e.type === "switch_connected");
     await new Promise((r) => setTimeout(r, 900));
     expect(c.switch("0000000000000007")?.isReady).toBe(true);
+  });
+
+  it("closes a switch whose flow-table reply outgrows maxReplyBytes", async () => {
+    const { controller: c, port: p } = await startController({ maxReplyBytes: 4096 });
+    const flows = Array.from({ length: 100 }, (_, i) => ({
+      table_id: 0, duration_sec: 1, duration_nsec: 0, priority: 100, idle_timeout: 0, hard_timeout: 0, cookie: 5n, packet_count: 0n, byte_count: 0n,
+      match: { in_port: 1, eth_dst: `02:00:00:00:00:${i.toString(16).padStart(2, "0")}` },
+    }));
+    const err = nextEvent(c, (e) => e.type === "error");
+    const sw = await connect(p, { dpid: "000000000000000e", version: 4, bitmapVersions: [4], flows });
+    expect(await err).toMatchObject({ message: expect.stringMatching(/flow stats request: reply larger than 4096 bytes/) });
+    await sw.waitClosed();
+    expect(c.switches.size).toBe(0);
   });
 
   it("rejects a request the switch answers with ERROR, and one it never answers", async () => {

@@ -29,7 +29,7 @@ import {
   type OfpMessage,
   type PortDesc,
 } from "./openflow";
-import { deleteStrict, FlowTable, type FlowChange } from "./flow-table";
+import { deleteStrict, flowKey, FlowTable, type FlowChange } from "./flow-table";
 
 // These error codes and OFPTT_ALL have the same values in OpenFlow 1.0 and 1.3.
 const { OFPET_HELLO_FAILED, OFPHFC_INCOMPATIBLE, OFPET_BAD_REQUEST, OFPBRC_BAD_VERSION, OFPBRC_BAD_TYPE, OFPBRC_BAD_LEN, OFPTT_ALL } = of13;
@@ -64,8 +64,19 @@ export interface DatapathOptions {
   echoIntervalMs?: number;
   /** Close the connection after this much silence. */
   echoTimeoutMs?: number;
+  /**
+   * A request fails after this much silence: no reply, or for a multipart request no further part
+   * (a big flow table arrives in many parts and may take longer than this as a whole).
+   */
   requestTimeoutMs?: number;
+  /**
+   * Bound on the handshake's exchanges (HELLO, FEATURES, port descriptions). Reading the switch's
+   * flow table and reconciling it come after and are bounded per request: their time grows with
+   * the table.
+   */
   handshakeTimeoutMs?: number;
+  /** A multipart reply (e.g. the whole flow table) may take at most this many bytes. */
+  maxReplyBytes?: number;
   /** Flows carrying this cookie are the controller's. */
   cookie: bigint;
   /** Poll flow stats this often to keep the mirror true (0 = never). */
@@ -100,6 +111,8 @@ interface Pending {
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
   what: string;
+  /** Bytes of the multipart reply received so far. */
+  bytes: number;
 }
 
 export interface DatapathEvents {
@@ -136,6 +149,7 @@ export class Datapath extends EventEmitter<DatapathEvents> {
   private partialSince = 0;
   private readonly startedAt = performance.now();
   private readonly timers: NodeJS.Timeout[] = [];
+  private handshakeTimer: NodeJS.Timeout | null = null;
   private readonly opts: Required<Omit<DatapathOptions, "reconcile">> & Pick<DatapathOptions, "reconcile">;
   /** While a received chunk is handled: the messages written meanwhile, sent as one write at the end. */
   private outBatch: Buffer[] | null = null;
@@ -152,6 +166,7 @@ export class Datapath extends EventEmitter<DatapathEvents> {
       echoTimeoutMs: 15_000,
       requestTimeoutMs: 10_000,
       handshakeTimeoutMs: 10_000,
+      maxReplyBytes: 64 * 1024 * 1024,
       flowStatsIntervalMs: 10_000,
       frameTimeoutMs: 10_000,
       maxOutputBytes: 16 * 1024 * 1024,
@@ -164,10 +179,10 @@ export class Datapath extends EventEmitter<DatapathEvents> {
 
     const hello = makeHello(this.takeXid(), this.opts.versions);
     this.write(encodeMessage(hello.version, hello.msg));
-    const handshake = setTimeout(() => {
+    this.handshakeTimer = setTimeout(() => {
       if (this.state !== "ready") this.close(`handshake did not finish within ${this.opts.handshakeTimeoutMs} ms (stuck in ${this.state})`);
     }, this.opts.handshakeTimeoutMs);
-    this.timers.push(handshake);
+    this.timers.push(this.handshakeTimer);
   }
 
   get isReady(): boolean {
@@ -232,10 +247,11 @@ export class Datapath extends EventEmitter<DatapathEvents> {
     const xid = this.takeXid();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pending.delete(xid);
-        reject(new Error(`${what} to ${this.dpid || this.remote}: no reply within ${this.opts.requestTimeoutMs} ms`));
+        const partial = this.pending.get(xid)?.bytes ?? 0;
+        this.settle(xid);
+        reject(new Error(`${what} to ${this.dpid || this.remote}: ${partial ? `no further part of the reply (${partial} bytes so far)` : "no reply"} within ${this.opts.requestTimeoutMs} ms`));
       }, this.opts.requestTimeoutMs);
-      this.pending.set(xid, { resolve, reject, timer, what });
+      this.pending.set(xid, { resolve, reject, timer, what, bytes: 0 });
       this.write(encodeMessage(this.version, { ...msg, xid } as OfpMessage));
     });
   }
@@ -347,13 +363,22 @@ export class Datapath extends EventEmitter<DatapathEvents> {
         return;
       }
       case "multipart_reply": {
-        if (!this.pending.has(msg.xid)) return;
+        const p = this.pending.get(msg.xid);
+        if (!p) return;
+        p.bytes += frame.length;
+        if (p.bytes > this.opts.maxReplyBytes) {
+          this.settle(msg.xid);
+          p.reject(new Error(`${p.what}: reply larger than ${this.opts.maxReplyBytes} bytes`));
+          return;
+        }
         const r = this.assembler.push(msg);
         if (r.status === "complete") this.resolvePending(msg.xid, r.reply as DecodedMessage);
         else if (r.status === "error") {
-          const p = this.pending.get(msg.xid)!;
           this.settle(msg.xid);
           p.reject(new Error(`bad multipart reply: ${r.reason}`));
+        } else {
+          // A part arrived: the request is making progress, its silence bound starts again.
+          p.timer.refresh();
         }
         return;
       }
@@ -385,6 +410,8 @@ export class Datapath extends EventEmitter<DatapathEvents> {
     const p = this.pending.get(xid);
     if (p) clearTimeout(p.timer);
     this.pending.delete(xid);
+    // Parts of an abandoned multipart reply must not stay buffered.
+    this.assembler.discard(xid);
   }
 
   private sendError(errorType: number, code: number, xid: number, data: Buffer): void {
@@ -411,16 +438,26 @@ export class Datapath extends EventEmitter<DatapathEvents> {
         const body = await this.multipart({ kind: "port_desc" });
         if (body.kind === "port_desc") for (const p of body.ports) this.ports.set(p.port_no, p);
       }
+      // The handshake's exchanges are done. Reading the flow table takes as long as the table's
+      // size and the link make it (a switch that times out here would read it again on every
+      // retry), so from here each request is bounded by its own progress (requestTimeoutMs of silence).
+      if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+      if (this.state !== "configuring") return;
+
+      // One read of the table: the mirror starts from it and follows the reconciliation's own
+      // FLOW_MODs (the periodic poll corrects anything the switch did otherwise).
       const flows = await this.flowStats();
       const plan = this.opts.reconcile
         ? this.opts.reconcile({ dpid: this.dpid, version: this.version, ports: this.ports, flows })
         : this.deleteAllOurs(flows);
+      const loaded = this.flows.replaceFromStats(flows, Date.now());
+      if (loaded.length) this.emit("flowTable", loaded);
       this.sendAll(plan.mods);
       if (this.version === OFP13_VERSION && !plan.hasTableMiss) this.send(this.tableMissFlow());
       await this.barrier();
       const elapsedMs = Math.round((performance.now() - this.startedAt) * 100) / 100;
       this.reconciliation = { adopted: plan.adopted, removed: plan.removed, reinstalled: plan.reinstalled, elapsedMs };
-      await this.refreshFlows();
+      this.emit("flowStats", withoutDeleted(flows, plan.mods));
       if (this.state !== "configuring") return;
       this.state = "ready";
       this.startTimers();
@@ -496,4 +533,11 @@ export class Datapath extends EventEmitter<DatapathEvents> {
     setTimeout(() => this.socket.destroy(), 200).unref();
     this.emit("close", reason);
   }
+}
+
+/** The dumped flows the reconciliation kept (its strict deletes taken out). */
+function withoutDeleted(flows: FlowStats[], mods: readonly FlowModMsg[]): FlowStats[] {
+  const gone = new Set<string>();
+  for (const m of mods) if (m.command === "delete_strict") gone.add(flowKey(m));
+  return gone.size === 0 ? flows : flows.filter((f) => !gone.has(flowKey(f)));
 }

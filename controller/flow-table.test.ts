@@ -66,6 +66,34 @@ describe("flow-table mirror", () => {
     expect(t.replaceFromStats([s({ eth_dst: B }, 2, 5n), s({ in_port: 9 }, 3, 0n)], 11_000)).toEqual([]);
   });
 
+  it("finds a strict delete's flow by its key, without reading the other flows' matches", () => {
+    const t = new FlowTable();
+    let reads = 0;
+    // Each entry's match counts how often its fields are listed (what keying a match does).
+    const counted = (m: FlowModMsg["match"]) => new Proxy(m, { ownKeys: (o) => (reads++, Reflect.ownKeys(o)) });
+    const mac = (i: number) => `02:00:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, "0")}:${(i & 0xff).toString(16).padStart(2, "0")}`;
+    for (let i = 0; i < 10_000; i++) t.applyFlowMod(add(counted({ eth_dst: mac(i) }), 1), 0);
+    reads = 0;
+    const removed = t.applyFlowMod(del({ eth_dst: mac(4321) }, { command: "delete_strict" }), 0);
+    expect(removed.map((c) => c.entry.match.eth_dst)).toEqual([mac(4321)]);
+    expect(t.size).toBe(9_999);
+    expect(reads).toBe(0);
+    // A strict delete with another cookie under a full mask names no flow.
+    expect(t.applyFlowMod(del({ eth_dst: mac(1) }, { command: "delete_strict", cookie: 8n, cookie_mask: 0xffffffffffffffffn }), 0)).toEqual([]);
+    expect(t.size).toBe(9_999);
+  });
+
+  it("re-reading the same stats reports nothing; a changed action is reported as modified", () => {
+    const t = new FlowTable();
+    const s = (port: number): FlowStats => ({
+      table_id: 0, duration_sec: 1, duration_nsec: 0, priority: 5, idle_timeout: 0, hard_timeout: 0, cookie: 7n, packet_count: 3n, byte_count: 300n, match: { eth_dst: A },
+      instructions: [{ type: "apply_actions", actions: [{ type: "set_field", field: "eth_src", value: B }, { type: "output", port, max_len: undefined }] }],
+    } as FlowStats);
+    t.replaceFromStats([s(1)], 0);
+    expect(t.replaceFromStats([s(1)], 1_000)).toEqual([]);
+    expect(t.replaceFromStats([s(2)], 2_000).map((c) => c.kind)).toEqual(["modified"]);
+  });
+
   it("covers: every field named by the filter must agree", () => {
     expect(matchCovers({}, { in_port: 1 })).toBe(true);
     expect(matchCovers({ eth_src: A }, { in_port: 1, eth_src: A })).toBe(true);

@@ -72,7 +72,7 @@ export function matchCovers(filter: Match, entry: Match): boolean {
 }
 
 export class FlowTable {
-  private readonly flows = new Map<string, FlowEntry>();
+  private flows = new Map<string, FlowEntry>();
 
   get size(): number {
     return this.flows.size;
@@ -134,11 +134,18 @@ export class FlowTable {
   private selected(fm: FlowModMsg): [string, FlowEntry][] {
     const table = fm.table_id ?? 0;
     const strict = fm.command === "modify_strict" || fm.command === "delete_strict";
+    if (strict && fm.table_id !== undefined && fm.table_id !== 0xff) {
+      // Strict in one table names at most one entry, found by its key: a reconciliation deleting
+      // thousands of flows would otherwise scan the whole table for each.
+      const key = flowKey({ table_id: table, priority: fm.priority, match: fm.match });
+      const e = this.flows.get(key);
+      return e && cookieSelects(fm, e) ? [[key, e]] : [];
+    }
     const strictKey = strict ? matchKey(fm.match) : "";
     const out: [string, FlowEntry][] = [];
     for (const [key, e] of this.flows) {
       if (fm.table_id !== undefined && fm.table_id !== 0xff && e.table_id !== table) continue;
-      if (fm.cookie_mask && fm.cookie_mask !== ALL_COOKIES && (e.cookie & fm.cookie_mask) !== (fm.cookie & fm.cookie_mask)) continue;
+      if (!cookieSelects(fm, e)) continue;
       if (strict ? e.priority === fm.priority && matchKey(e.match) === strictKey : matchCovers(fm.match, e.match)) out.push([key, e]);
     }
     return out;
@@ -175,13 +182,12 @@ export class FlowTable {
       const prev = this.flows.get(key);
       next.set(key, entry);
       if (!prev) changes.push({ kind: "added", entry });
-      else if (prev.packet_count !== entry.packet_count || prev.cookie !== entry.cookie || JSON.stringify(actionsText(prev)) !== JSON.stringify(actionsText(entry))) {
+      else if (prev.packet_count !== entry.packet_count || prev.cookie !== entry.cookie || !sameValue(allActions(prev), allActions(entry))) {
         changes.push({ kind: "modified", entry });
       }
     }
     for (const [key, e] of this.flows) if (!next.has(key)) changes.push({ kind: "removed", entry: e });
-    this.flows.clear();
-    for (const [k, v] of next) this.flows.set(k, v);
+    this.flows = next;
     return changes;
   }
 
@@ -198,10 +204,31 @@ function allActions(e: FlowEntry): Action[] {
   return out;
 }
 
+/** A FLOW_MOD's cookie and mask select the entry (no mask: every entry). */
+function cookieSelects(fm: FlowModMsg, e: FlowEntry): boolean {
+  return !fm.cookie_mask || fm.cookie_mask === ALL_COOKIES || (e.cookie & fm.cookie_mask) === (fm.cookie & fm.cookie_mask);
+}
+
 function outputsTo(e: FlowEntry, port: number): boolean {
   return allActions(e).some((a) => a.type === "output" && a.port === port);
 }
 
-function actionsText(e: FlowEntry): unknown {
-  return JSON.stringify(allActions(e), (_k, v) => (typeof v === "bigint" ? v.toString() : Buffer.isBuffer(v) ? v.toString("hex") : v));
+/**
+ * Structural equality of decoded values (arrays, plain objects, Buffers, bigints); a property
+ * holding undefined counts as absent. Runs for every flow of every poll, so no serialising.
+ */
+function sameValue(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) return false;
+  if (Buffer.isBuffer(x) || Buffer.isBuffer(y)) return Buffer.isBuffer(x) && Buffer.isBuffer(y) && x.equals(y);
+  if (Array.isArray(x) || Array.isArray(y)) {
+    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!sameValue(x[i], y[i])) return false;
+    return true;
+  }
+  const a = x as Record<string, unknown>;
+  const b = y as Record<string, unknown>;
+  for (const k in a) if (!sameValue(a[k], b[k])) return false;
+  for (const k in b) if (!(k in a) && b[k] !== undefined) return false;
+  return true;
 }

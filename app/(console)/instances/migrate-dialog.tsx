@@ -3,7 +3,8 @@
 // options under "Advanced"; the pre-checks appear as soon as a destination is chosen, and
 // Confirm stays disabled while any check fails.
 import { useEffect, useMemo, useRef, useState } from "react";
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
 import { useTRPC } from "../../trpc";
 import { Pill } from "../../_components/ui";
 
@@ -18,6 +19,8 @@ const CHECK_TONE = { pass: "ok", warn: "warning", fail: "failed" } as const;
 
 export function MigrateDialog({ vm, onClose }: { vm: MigrateTarget; onClose: () => void }) {
   const trpc = useTRPC();
+  const qc = useQueryClient();
+  const router = useRouter();
   const ref = useRef<HTMLDialogElement>(null);
   const hosts = useQuery(trpc.inventory.hosts.queryOptions());
   const [dest, setDest] = useState<string>("");
@@ -42,7 +45,12 @@ export function MigrateDialog({ vm, onClose }: { vm: MigrateTarget; onClose: () 
   const checks = useQuery(trpc.migrations.precheck.queryOptions({ vm: vm.name, destHost: dest }, { enabled: dest !== "" }));
   const start = useMutation(
     trpc.migrations.start.mutationOptions({
-      onSuccess: ({ id }) => window.location.assign(`/migrations/${id}`),
+      // A client-side navigation, with the migration's first state asked for at once: reloading
+      // the whole document here cost about a second before the view showed anything.
+      onSuccess: ({ id }) => {
+        void qc.prefetchQuery(trpc.migrations.get.queryOptions({ id }));
+        router.push(`/migrations/${id}`);
+      },
     }),
   );
   const failing = checks.data?.some((c) => c.status === "fail") ?? true;
