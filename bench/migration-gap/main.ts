@@ -17,11 +17,11 @@ import type { ControllerEvent } from "../../controller/events";
 import { deployMigrations } from "../../server/database/migrate";
 import { openDb, type Db } from "../../server/db";
 import { labDrivers } from "../../server/hypervisors/lab-drivers";
-import type { HypervisorDriver, VmDefinition } from "../../server/hypervisors/driver";
+import type { HypervisorDriver } from "../../server/hypervisors/driver";
 import { parseDomJobInfo } from "../../server/hypervisors/libvirt/parse";
 import { QmpDriver } from "../../server/hypervisors/qmp/driver";
 import { registerLab, registerLabVms } from "../../server/inventory/lab-sync";
-import { defaultGuestDir, ensureGuestImage, guestCmdline, waitForGuestReady } from "../../server/lab/guest/image";
+import { defaultGuestDir, ensureGuestImage, waitForGuestReady } from "../../server/lab/guest/image";
 import { Lab } from "../../server/lab/lab";
 import { nsRun } from "../../server/lab/sh";
 import { DEFAULT_TOPOLOGY, QMP_PAIR, stableUuid, type LabTopology, type LabVm } from "../../server/lab/topology";
@@ -415,20 +415,7 @@ async function setUp(o: Options, tag: string): Promise<Bench> {
       dirtyMiBps: 0,
     };
     const image = await ensureGuestImage({ outDir: guestDir });
-    const consoleDir = path.join(lab.sharedDir(), "vms", vmName);
-    fs.mkdirSync(consoleDir, { recursive: true });
-    const def: VmDefinition = {
-      name: vmName,
-      uuid: vm.uuid,
-      memoryMiB: MEMORY_MIB,
-      vcpus: 1,
-      kernel: image.kernel,
-      initrd: image.initrd,
-      cmdline: guestCmdline({ ip: `${vm.ip}/${lab.plan.overlay.prefix}`, hostname: vmName }),
-      mac: vm.mac,
-      portId: vm.portId,
-      consoleLog: path.join(consoleDir, "console.log"),
-    };
+    const def = lab.guestDefinition(vm, image);
     // Runs before lab.down(): wherever the VM is now, stop its QEMU.
     cleanups.push(async () => {
       for (const d of drivers.values()) {

@@ -7,7 +7,8 @@ import "server-only";
 import fs from "node:fs";
 import path from "node:path";
 import { eq, op, OvsdbClient, Vswitch } from "../../controller/ovsdb";
-import { DEFAULT_TOPOLOGY, NS_PREFIX, planLab, type LabPlan, type LabTopology } from "./topology";
+import { DEFAULT_TOPOLOGY, NS_PREFIX, planLab, type LabPlan, type LabTopology, type LabVm } from "./topology";
+import type { VmDefinition } from "../hypervisors/driver";
 import { listNamespaces, missingBinaries, nsRun, run } from "./sh";
 import { LabStateFile, processAlive, stopProcess, type LabProcess } from "./state";
 import { ovsPaths, startOvs } from "./ovs-daemons";
@@ -175,6 +176,27 @@ export class Lab {
   /** Directory every host sees under the same path: the paper's NFS role (VM consoles live here). */
   sharedDir(): string {
     return path.join(this.opts.dir, "shared");
+  }
+
+  /**
+   * A guest for a driver to define itself (plain-QEMU hosts, where the lab boots none): the lab's
+   * guest image, the VM's address on the overlay, its console under the shared directory.
+   */
+  guestDefinition(vm: Pick<LabVm, "name" | "uuid" | "portId" | "mac" | "ip" | "memoryMiB">, image: GuestImage): VmDefinition {
+    const consoleDir = path.join(this.sharedDir(), "vms", vm.name);
+    fs.mkdirSync(consoleDir, { recursive: true });
+    return {
+      name: vm.name,
+      uuid: vm.uuid,
+      memoryMiB: vm.memoryMiB,
+      vcpus: 1,
+      kernel: image.kernel,
+      initrd: image.initrd,
+      cmdline: guestCmdline({ ip: `${vm.ip}/${this.plan.overlay.prefix}`, hostname: vm.name }),
+      mac: vm.mac,
+      portId: vm.portId,
+      consoleLog: path.join(consoleDir, "console.log"),
+    };
   }
 
   libvirtUriOf(host: string): string {

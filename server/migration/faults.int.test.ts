@@ -15,10 +15,10 @@ import { deployMigrations } from "../database/migrate";
 import { openDb, type Db } from "../db";
 import { labDrivers } from "../hypervisors/lab-drivers";
 import { LifecycleWatcher } from "../hypervisors/libvirt/events";
-import type { HypervisorDriver, VmDefinition } from "../hypervisors/driver";
+import type { HypervisorDriver } from "../hypervisors/driver";
 import { QmpDriver } from "../hypervisors/qmp/driver";
 import { registerLab, registerLabVms } from "../inventory/lab-sync";
-import { defaultGuestDir, ensureGuestImage, guestCmdline, waitForGuestReady } from "../lab/guest/image";
+import { defaultGuestDir, ensureGuestImage, waitForGuestReady } from "../lab/guest/image";
 import { Lab } from "../lab/lab";
 import { ovsPaths } from "../lab/ovs-daemons";
 import { nsRun, run } from "../lab/sh";
@@ -407,20 +407,7 @@ describe.skipIf(unavailable)("migration faults on plain-QEMU (QMP) hosts", () =>
     drivers = labDrivers(lab, guestDir);
     // The lab boots VMs on libvirt hosts only: this one is defined and started through the driver.
     const image = await ensureGuestImage({ outDir: guestDir });
-    const consoleDir = path.join(lab.sharedDir(), "vms", vmName);
-    fs.mkdirSync(consoleDir, { recursive: true });
-    const def: VmDefinition = {
-      name: vmName,
-      uuid: vm.uuid,
-      memoryMiB: vm.memoryMiB,
-      vcpus: 1,
-      kernel: image.kernel,
-      initrd: image.initrd,
-      cmdline: guestCmdline({ ip: `${vm.ip}/${lab.plan.overlay.prefix}`, hostname: vmName }),
-      mac: vm.mac,
-      portId: vm.portId,
-      consoleLog: path.join(consoleDir, "console.log"),
-    };
+    const def = lab.guestDefinition(vm, image);
     await qmp("host-a2").define(def);
     await qmp("host-a2").start(vmName);
     await waitForGuestReady(def.consoleLog, { timeoutMs: 180_000 });
