@@ -64,7 +64,6 @@ export function ImageCatalogue() {
               <th className="px-3 py-2 text-right">Size</th>
               <th className="px-3 py-2">Status</th>
               <th className="whitespace-nowrap px-3 py-2">In use by</th>
-              <th className="px-3 py-2">Registered</th>
               {isAdmin && <th className="px-3 py-2 text-right">Actions</th>}
             </tr>
           </thead>
@@ -76,13 +75,16 @@ export function ImageCatalogue() {
                   <td className="px-3 py-1.5">
                     <span className="whitespace-nowrap font-medium">{i.name}</span>
                     {i.description && <span className="block max-w-48 text-xs text-slate-500">{i.description}</span>}
+                    <span className="block whitespace-nowrap text-xs text-slate-500">
+                      registered <RelativeTime at={new Date(i.createdAt)} />
+                    </span>
                   </td>
                   <td className="px-3 py-1.5 text-xs text-slate-600">
                     <Pill tone="neutral">{i.source === "lab" ? "lab guest" : "registered"}</Pill>
                     <span className="mt-1 block">kernel + initrd</span>
                     {i.memoryLoad && <span className="block text-slate-500">takes a memory load</span>}
                   </td>
-                  <td className="min-w-[16rem] px-3 py-1.5">
+                  <td className="min-w-[12rem] max-w-[18rem] px-3 py-1.5">
                     <dl className="grid grid-cols-[3rem_1fr] gap-x-2 text-xs">
                       <dt className="text-slate-500">kernel</dt>
                       <dd className="break-all">
@@ -115,9 +117,6 @@ export function ImageCatalogue() {
                         </span>
                       ))
                     )}
-                  </td>
-                  <td className="whitespace-nowrap px-3 py-1.5 text-xs">
-                    <RelativeTime at={new Date(i.createdAt)} />
                   </td>
                   {isAdmin && (
                     <td className="px-3 py-1.5 text-right">
