@@ -283,13 +283,13 @@ function startPinger(ns: string, ip: string): Pinger {
 }
 
 /**
- * tcpdump in every host namespace (ICMP and GRE only, bounded in packets and time) for one probed
+ * tcpdump in every host namespace (ICMP, GRE and HTTP, bounded in packets and time) for one probed
  * migration: where a reply was held up — in the guest, in a switch, or on the way back.
  */
 function startCapture(b: Bench, dir: string, name: string): { stop(): Promise<void> } {
   fs.mkdirSync(dir, { recursive: true });
   const kids = b.lab.plan.hosts.map((h) => {
-    const child = spawn("ip", ["netns", "exec", h.ns, "timeout", "200", "tcpdump", "-i", "any", "-n", "-U", "-s", "128", "-c", "400000", "-w", path.join(dir, `${name}-${h.name}.pcap`), "icmp or proto 47"], {
+    const child = spawn("ip", ["netns", "exec", h.ns, "timeout", "200", "tcpdump", "-i", "any", "-n", "-U", "-s", "128", "-c", "400000", "-w", path.join(dir, `${name}-${h.name}.pcap`), "icmp or proto 47 or tcp port 80"], {
       stdio: "ignore",
       detached: true,
     });
