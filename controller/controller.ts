@@ -53,6 +53,8 @@ export interface OpenFlowControllerOptions {
 export class OpenFlowController {
   readonly events: EventHub;
   readonly learning: LearningSwitch;
+  /** Whether a port is a tunnel (split horizon, peers' locations); decided once, asked per PACKET_IN. */
+  private readonly isTunnel: (port: PortDesc) => boolean;
   readonly monitor: TrafficMonitor;
   /** Switches that finished the handshake, by datapath id. */
   readonly switches = new Map<string, Datapath>();
@@ -66,6 +68,7 @@ export class OpenFlowController {
   constructor(private readonly opts: OpenFlowControllerOptions) {
     this.events = new EventHub(opts.eventCapacity ?? 10_000);
     this.learning = new LearningSwitch({ ...DEFAULT_LEARNING_SWITCH, ...opts.learningSwitch });
+    this.isTunnel = opts.isTunnelPort ?? ((p) => TUNNEL_PORT_NAME.test(p.name));
     this.monitor = new TrafficMonitor(this.learning.config.cookie);
     this.log = opts.log ?? (() => {});
   }
@@ -239,10 +242,6 @@ export class OpenFlowController {
       if (out.length >= 64) break;
     }
     return out;
-  }
-
-  private isTunnel(p: PortDesc): boolean {
-    return (this.opts.isTunnelPort ?? ((x: PortDesc) => TUNNEL_PORT_NAME.test(x.name)))(p);
   }
 
   /** Local (non-tunnel) ports to flood to when a frame came in on a tunnel; undefined otherwise. */

@@ -23,7 +23,6 @@ export type FlowChange = { kind: "added" | "modified" | "removed"; entry: FlowEn
 
 const ALL_COOKIES = 0n;
 
-/** Canonical text of a match: field order and codec-only bookkeeping do not matter. */
 /** The FLOW_MOD that removes exactly this flow (same table, priority, match and cookie). */
 export function deleteStrict(f: FlowStats): FlowModMsg {
   return {
@@ -45,6 +44,7 @@ export function deleteStrict(f: FlowStats): FlowModMsg {
   };
 }
 
+/** Canonical text of a match: field order and codec-only bookkeeping do not matter. */
 export function matchKey(m: Match): string {
   const parts: string[] = [];
   for (const k of Object.keys(m).sort()) {

@@ -97,7 +97,6 @@ function shapeOf(f: { priority: number; match: Match; table_id?: number; actions
   return undefined;
 }
 
-
 function reinstall(e: FlowEntry, cookie: bigint, outPort: number): FlowModMsg {
   return {
     type: "flow_mod",

@@ -149,7 +149,11 @@ export function returnPathFlowMods(
   const tunnelTo = new Map(tunnelsFromDestination.map((t) => [t.dpid, t.port]));
   const flows = new Map<string, FlowModMsg[]>();
   const destinationFdb: { mac: string; port: number }[] = [];
-  const add = (dpid: string, fm: FlowModMsg) => flows.set(dpid, [...(flows.get(dpid) ?? []), fm]);
+  const add = (dpid: string, fm: FlowModMsg) => {
+    const list = flows.get(dpid);
+    if (list) list.push(fm);
+    else flows.set(dpid, [fm]);
+  };
   for (const p of peers) {
     if (p.mac === vmMac || isMulticast(p.mac)) continue;
     if (p.dpid === destination.dpid) {

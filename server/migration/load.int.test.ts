@@ -174,6 +174,20 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
     });
   }
 
+  /** /healthz every 500 ms while `going()` holds, at most `max` probes; a failed probe records its error. */
+  function probeHealth(max: number, going: () => boolean): { health: { status: number | string; ms: number }[]; probing: Promise<void> } {
+    const health: { status: number | string; ms: number }[] = [];
+    const probing = (async () => {
+      for (let i = 0; i < max && going(); i++) {
+        const t = performance.now();
+        const status = await healthz().catch((e: Error) => e.message);
+        health.push({ status, ms: performance.now() - t });
+        await sleep(500);
+      }
+    })();
+    return { health, probing };
+  }
+
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-ld-"));
     // The real server; its embedded controller listens on a UNIX socket in its data directory.
@@ -245,15 +259,7 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
     const t0 = Date.now();
     // The dashboard's server throughout: its health probe every 500 ms (at most 600), timed for the README only.
     let migrating = true;
-    const health: { status: number | string; ms: number }[] = [];
-    const probing = (async () => {
-      for (let i = 0; i < 600 && migrating; i++) {
-        const t = performance.now();
-        const status = await healthz().catch((e: Error) => e.message);
-        health.push({ status, ms: performance.now() - t });
-        await sleep(500);
-      }
-    })();
+    const { health, probing } = probeHealth(600, () => migrating);
     const started = await Promise.all(names.map((n) => startMigration(n, other(from.get(n)!))));
     const settledAt = new Map<string, number>();
     await Promise.all(started.map(({ id }, i) => orch.settled(id).then(() => settledAt.set(names[i]!, Date.now())))).finally(() => (migrating = false));
@@ -374,15 +380,7 @@ describe.skipIf(unavailable)("migration under load on the lab", () => {
     });
     // The dashboard's server during the storm: its health probe, every 500 ms (at most 60), timed
     // for the README only.
-    const health: { status: number | string; ms: number }[] = [];
-    const probing = (async () => {
-      for (let i = 0; i < 60 && !stormDone; i++) {
-        const t = performance.now();
-        const status = await healthz().catch((e: Error) => e.message);
-        health.push({ status, ms: performance.now() - t });
-        await sleep(500);
-      }
-    })();
+    const { health, probing } = probeHealth(60, () => !stormDone);
     // The storm is under way before the migration starts.
     while (counted < 500 && !stormDone) await sleep(20);
     const { id } = await startMigration(name, dest);

@@ -22,6 +22,12 @@ async function interfacesOf(host: HostNetworkInfo) {
   }
 }
 
+/** The bridge's tunnel port (GRE, VXLAN, Geneve) toward the host with underlay address `remoteIp`. */
+function tunnelPort(ifaces: Awaited<ReturnType<typeof interfacesOf>>, remoteIp: string): number | undefined {
+  const t = ifaces.find((x) => ["gre", "vxlan", "geneve"].includes(x.type) && x.options.remote_ip === remoteIp && (x.ofport ?? -1) > 0);
+  return t?.ofport ?? undefined;
+}
+
 /** The VM's port number on its host's bridge, or undefined if it is not plugged in (yet). */
 export async function vmPort(host: HostNetworkInfo, mac: string): Promise<number | undefined> {
   const ifaces = await interfacesOf(host);
@@ -38,8 +44,8 @@ export async function routesToward(hosts: HostNetworkInfo[], dest: HostNetworkIn
       .filter((h) => h.name !== dest.name)
       .map(async (h) => {
         const ifaces = await interfacesOf(h).catch(() => []);
-        const tunnel = ifaces.find((x) => ["gre", "vxlan", "geneve"].includes(x.type) && x.options.remote_ip === dest.underlayIp && (x.ofport ?? -1) > 0);
-        if (tunnel?.ofport) routes.push({ dpid: h.dpid, port: tunnel.ofport });
+        const port = tunnelPort(ifaces, dest.underlayIp);
+        if (port !== undefined) routes.push({ dpid: h.dpid, port });
         else missing.push(h.name);
       }),
   );
@@ -52,8 +58,8 @@ export async function tunnelsFrom(hosts: HostNetworkInfo[], dest: HostNetworkInf
   const out: RelocationRoute[] = [];
   for (const h of hosts) {
     if (h.name === dest.name) continue;
-    const tunnel = ifaces.find((x) => ["gre", "vxlan", "geneve"].includes(x.type) && x.options.remote_ip === h.underlayIp && (x.ofport ?? -1) > 0);
-    if (tunnel?.ofport) out.push({ dpid: h.dpid, port: tunnel.ofport });
+    const port = tunnelPort(ifaces, h.underlayIp);
+    if (port !== undefined) out.push({ dpid: h.dpid, port });
   }
   return out;
 }

@@ -459,19 +459,18 @@ export class Orchestrator {
     this.log(`migration ${r.id} of ${vmName} ${cancelled ? "cancelled" : "failed"}: ${reason}`);
   }
 
-  /** A phase starts, in memory and for watchers only (the caller writes it with phaseWrite). */
-  private enterLocal(r: Running, phase: PhaseName, detail: string | null = null, at = Date.now()): void {
+  /** A phase starts, in memory. */
+  private markActive(r: Running, phase: PhaseName, detail: string | null, at: number): void {
     r.phase = phase;
     r.phaseState.set(phase, { status: "active", startedAt: at, endedAt: null, detail });
-    void this.publish(r, "running");
   }
 
-  private leaveLocal(r: Running, phase: PhaseName, detail: string | null = null, at = Date.now()): void {
+  /** A phase ends, in memory (a null detail keeps the one it had). */
+  private markDone(r: Running, phase: PhaseName, detail: string | null, at: number): void {
     const st = r.phaseState.get(phase)!;
     st.status = "done";
     st.endedAt = at;
     if (detail !== null) st.detail = detail;
-    void this.publish(r, "running");
   }
 
   /** The phase's row as the in-memory state has it. */
@@ -483,21 +482,29 @@ export class Orchestrator {
     });
   }
 
+  /** A phase starts: written, then told to watchers. */
   private async enter(r: Running, phase: PhaseName, detail: string | null = null, at = Date.now()): Promise<void> {
-    r.phase = phase;
-    r.phaseState.set(phase, { status: "active", startedAt: at, endedAt: null, detail });
-    await this.deps.db.migrationPhase.update({ where: { migrationId_name: { migrationId: r.id, name: phase } }, data: { status: "active", startedAt: new Date(at), detail } });
+    this.markActive(r, phase, detail, at);
+    await this.phaseWrite(r, phase);
     await this.deps.db.migration.update({ where: { id: r.id }, data: { phase } });
     await this.publish(r, "running");
   }
 
   private async leave(r: Running, phase: PhaseName, detail: string | null = null, at = Date.now()): Promise<void> {
-    const st = r.phaseState.get(phase)!;
-    st.status = "done";
-    st.endedAt = at;
-    if (detail !== null) st.detail = detail;
-    await this.deps.db.migrationPhase.update({ where: { migrationId_name: { migrationId: r.id, name: phase } }, data: { status: "done", endedAt: new Date(at), ...(detail !== null ? { detail } : {}) } });
+    this.markDone(r, phase, detail, at);
+    await this.phaseWrite(r, phase);
     await this.publish(r, "running");
+  }
+
+  /** Like enter/leave, told to watchers at once; the caller writes the phases later with phaseWrite. */
+  private enterLocal(r: Running, phase: PhaseName, detail: string | null = null, at = Date.now()): void {
+    this.markActive(r, phase, detail, at);
+    void this.publish(r, "running");
+  }
+
+  private leaveLocal(r: Running, phase: PhaseName, detail: string | null = null, at = Date.now()): void {
+    this.markDone(r, phase, detail, at);
+    void this.publish(r, "running");
   }
 
   private async sample(r: Running, p: MigrationProgress): Promise<void> {
