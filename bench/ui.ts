@@ -265,13 +265,16 @@ async function migrationRun(page: Page, s: Server, dialogShot?: string): Promise
   });
   const started = page.waitForResponse((r) => r.url().includes("migrations.start"), { timeout: 30_000 }).then(() => Date.now());
   await confirm.click();
-  await page.waitForURL(/\/migrations\/[0-9a-f-]{36}$/, { timeout: 30_000, waitUntil: "commit" });
-  const navigatedAt = Date.now();
-  const first = await page.waitForFunction(
+  // The view may show before its URL does (the page that started the migration shows it while the
+  // navigation is on its way): watched from the click, wherever it shows.
+  const shown = page.waitForFunction(
     () => (document.querySelector('[data-testid="phase-timeline"] [data-status="active"], [data-testid="phase-timeline"] [data-status="done"]') ? Date.now() : false),
     undefined,
     { polling: "raf", timeout: 30_000 },
   );
+  await page.waitForURL(/\/migrations\/[0-9a-f-]{36}$/, { timeout: 30_000, waitUntil: "commit" });
+  const navigatedAt = Date.now();
+  const first = await shown;
   const t0 = Number(await page.evaluate(() => sessionStorage.getItem("bench-confirm-at")));
   if (!t0) throw new Error("the confirm click was not seen by the page");
   const firstMs = ((await first.jsonValue()) as number) - t0;

@@ -128,6 +128,8 @@ test("an admin live-migrates vm1 to site B from the dashboard: pre-checks, six p
   await shot(overview, testInfo, "4-overview-migrating");
   await expect(page.getByTestId("migration-status")).toContainText("completed", { timeout: 60_000 });
   await shot(page, testInfo, "5-migration-completed");
+  // Its first phase is the checks run again at the start, each listed with its outcome.
+  await expect(page.getByTestId("phase-timeline").locator('[data-phase="pre-migration"]')).toHaveAttribute("title", /^pass: vm1 is running on host-a1$/m);
   // On commit it moves: vm1 is a plain chip on host-b1, and no longer on host-a1.
   await expect(topo.locator('[data-vm-chip="vm1"][data-host="host-b1"][data-role="resident"]')).toBeVisible({ timeout: 60_000 });
   await expect(topo.locator('[data-vm-chip="vm1"][data-host="host-a1"]')).toHaveCount(0);

@@ -1,12 +1,15 @@
 "use client";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { useCallback, useEffect, useState } from "react";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../trpc";
 import { FerryMark } from "./ferry-mark";
 import { RealtimeProvider, useRealtime } from "./realtime";
 import { SiteFilterProvider, SitePicker } from "./site-filter";
 import { GlobalSearch } from "./global-search";
+import { OpenMigrationContext } from "./opening";
+import { MigrationView } from "../(console)/migrations/[id]/migration-view";
 
 export const NAV = [
   { href: "/", label: "Overview" },
@@ -63,47 +66,55 @@ function UserMenu() {
 
 export function Shell({ children }: { children: React.ReactNode }) {
   const pathname = usePathname();
+  // A migration just started from this page: its view, until the navigation to its page lands.
+  const [opening, setOpening] = useState<{ id: string; from: string } | null>(null);
+  const openMigration = useCallback((id: string) => setOpening({ id, from: pathname }), [pathname]);
+  useEffect(() => {
+    if (opening && pathname !== opening.from) setOpening(null);
+  }, [pathname, opening]);
   return (
     <RealtimeProvider>
-      <SiteFilterProvider>
-        <div className="flex min-h-full">
-          <nav className="flex w-52 shrink-0 flex-col bg-slate-900 text-slate-300" aria-label="Main">
-            <Link href="/" className="flex items-center gap-2.5 px-4 py-4 text-white">
-              <FerryMark className="h-7 w-7" />
-              <span className="text-base font-semibold tracking-tight">Ferry</span>
-            </Link>
-            <ul className="mt-2 space-y-0.5 px-2">
-              {NAV.map((item) => {
-                const active = isActive(pathname, item.href);
-                return (
-                  <li key={item.href}>
-                    <Link
-                      href={item.href}
-                      aria-current={active ? "page" : undefined}
-                      className={`block rounded px-3 py-1.5 text-sm ${active ? "bg-slate-800 font-medium text-white" : "hover:bg-slate-800/60 hover:text-white"}`}
-                    >
-                      {item.label}
-                    </Link>
-                  </li>
-                );
-              })}
-            </ul>
-          </nav>
-          <div className="flex min-w-0 flex-1 flex-col">
-            <header className="flex h-12 items-center justify-between gap-4 border-b border-slate-200 bg-white px-5">
-              <div className="flex items-center gap-4">
-                <SitePicker />
-                <GlobalSearch />
-              </div>
-              <div className="flex items-center gap-4">
-                <LiveIndicator />
-                <UserMenu />
-              </div>
-            </header>
-            <main className="min-w-0 flex-1 p-5">{children}</main>
+      <OpenMigrationContext.Provider value={openMigration}>
+        <SiteFilterProvider>
+          <div className="flex min-h-full">
+            <nav className="flex w-52 shrink-0 flex-col bg-slate-900 text-slate-300" aria-label="Main">
+              <Link href="/" className="flex items-center gap-2.5 px-4 py-4 text-white">
+                <FerryMark className="h-7 w-7" />
+                <span className="text-base font-semibold tracking-tight">Ferry</span>
+              </Link>
+              <ul className="mt-2 space-y-0.5 px-2">
+                {NAV.map((item) => {
+                  const active = isActive(pathname, item.href);
+                  return (
+                    <li key={item.href}>
+                      <Link
+                        href={item.href}
+                        aria-current={active ? "page" : undefined}
+                        className={`block rounded px-3 py-1.5 text-sm ${active ? "bg-slate-800 font-medium text-white" : "hover:bg-slate-800/60 hover:text-white"}`}
+                      >
+                        {item.label}
+                      </Link>
+                    </li>
+                  );
+                })}
+              </ul>
+            </nav>
+            <div className="flex min-w-0 flex-1 flex-col">
+              <header className="flex h-12 items-center justify-between gap-4 border-b border-slate-200 bg-white px-5">
+                <div className="flex items-center gap-4">
+                  <SitePicker />
+                  <GlobalSearch />
+                </div>
+                <div className="flex items-center gap-4">
+                  <LiveIndicator />
+                  <UserMenu />
+                </div>
+              </header>
+              <main className="min-w-0 flex-1 p-5">{opening ? <MigrationView id={opening.id} /> : children}</main>
+            </div>
           </div>
-        </div>
-      </SiteFilterProvider>
+        </SiteFilterProvider>
+      </OpenMigrationContext.Provider>
     </RealtimeProvider>
   );
 }

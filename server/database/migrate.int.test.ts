@@ -1,5 +1,6 @@
 // Proves the committed migrations build exactly the database schema.prisma describes, on a real
 // SQLite file, using Prisma's own schema engine (WASM) to introspect and diff.
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -39,6 +40,46 @@ describe("database migrations", () => {
     const { url } = scratchDb();
     await deployMigrations(url);
     expect(await deployMigrations(url)).toEqual([]);
+  });
+
+  it("waits for another process's write lock on the SQLite file instead of failing the start", async () => {
+    const { url, file } = scratchDb();
+    // Another process (a running instance) holds the write lock for holdMs, then lets go.
+    const holdLock = (holdMs: number) =>
+      new Promise<ChildProcess>((resolve, reject) => {
+        const script = `const D=require("better-sqlite3");const d=new D(process.argv[1]);d.exec("BEGIN IMMEDIATE");process.stdout.write("locked\\n");setTimeout(()=>{d.exec("COMMIT");d.close()},Number(process.argv[2]))`;
+        const child = spawn(process.execPath, ["-e", script, file, String(holdMs)], { cwd: process.cwd(), stdio: ["ignore", "pipe", "inherit"] });
+        child.stdout!.once("data", () => resolve(child));
+        child.once("error", reject);
+      });
+    const exited = (c: ChildProcess) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)));
+
+    // Without waiting, the lock is an error (better-sqlite3 gives up after its own 5 s).
+    let holder = await holdLock(6_000);
+    await expect(deployMigrations(url, { lockedRetryMs: 0 })).rejects.toThrow(/another process keeps it locked .*\d+ migration\(s\) pending/);
+    await exited(holder);
+
+    holder = await holdLock(6_000);
+    const applied = await deployMigrations(url);
+    await exited(holder);
+    expect(applied.length).toBe(readMigrations("sqlite").migrationDirectories.length);
+    expect(await diffDatabaseToSchema(url)).toBe("");
+  }, 60_000);
+
+  it("starts beside a running server that holds the database open in WAL mode: nothing pending, nothing to lock", async () => {
+    const { url, file } = scratchDb();
+    await deployMigrations(url);
+    // A running server's connection (server/db.ts opens SQLite in WAL mode), idle but open.
+    const script = `const D=require("better-sqlite3");const d=new D(process.argv[1]);d.pragma("journal_mode = WAL");d.prepare("SELECT count(*) FROM _prisma_migrations").get();process.stdout.write("open\\n");setTimeout(()=>d.close(),30000)`;
+    const server = spawn(process.execPath, ["-e", script, file], { cwd: process.cwd(), stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      await new Promise((resolve, reject) => (server.stdout!.once("data", resolve), server.once("error", reject)));
+      // The schema engine itself cannot open it now (it asks for exclusive locking), so a deploy
+      // that went to it would fail after better-sqlite3's 5 s wait.
+      expect(await deployMigrations(url, { lockedRetryMs: 0 })).toEqual([]);
+    } finally {
+      server.kill();
+    }
   });
 
   it("detects a database that drifted from schema.prisma (the check can fail)", async () => {

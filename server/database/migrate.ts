@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import {
   adapterFactory,
@@ -90,13 +91,68 @@ export function readMigrations(provider: Provider): MigrationList {
   };
 }
 
-/** Applies every pending migration (like `prisma migrate deploy`). Returns the names applied. */
-export async function deployMigrations(databaseUrl: string): Promise<string[]> {
+/** How long a start keeps trying while another process holds the SQLite file's lock. */
+const LOCKED_RETRY_MS = 60_000;
+
+/**
+ * Another process using the same SQLite file makes the engine fail once better-sqlite3's 5 s busy
+ * wait runs out; the engine reports that as an unknown "SocketTimeout" variant.
+ */
+function isLockedError(err: unknown): boolean {
+  const text = err instanceof Error ? err.message : String(err);
+  return /SocketTimeout|SQLITE_BUSY|database is locked/.test(text);
+}
+
+/**
+ * The committed SQLite migrations the file has not finished, read with a plain connection; null
+ * if that cannot be told (no file yet, unreadable). The engine is not needed to find out, and it
+ * cannot open a WAL database another process holds open: it asks for `locking_mode=EXCLUSIVE`.
+ */
+function pendingSqliteMigrations(file: string, list: MigrationList): string[] | null {
+  if (!fs.existsSync(file)) return null;
+  let db: import("better-sqlite3").Database | null = null;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    const table = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`).get();
+    if (!table) return list.migrationDirectories.map((d) => path.basename(d.path));
+    // The engine records each migration under its folder's full path: compared by folder name.
+    const done = new Set((db.prepare(`SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`).all() as { migration_name: string }[]).map((r) => path.basename(r.migration_name)));
+    return list.migrationDirectories.map((d) => path.basename(d.path)).filter((name) => !done.has(name));
+  } catch {
+    return null;
+  } finally {
+    db?.close();
+  }
+}
+
+/**
+ * Applies every pending migration (like `prisma migrate deploy`). Returns the names applied.
+ * A SQLite database with nothing pending is left alone (so a second instance, or the admin
+ * command, can start beside a running server); one locked by another process is tried again
+ * (each attempt a whole, idempotent deploy) for up to a minute before a plain error.
+ */
+export async function deployMigrations(databaseUrl: string, opts: { lockedRetryMs?: number } = {}): Promise<string[]> {
   const target = parseDatabaseUrl(databaseUrl);
-  return withEngine(target, async (engine) => {
-    const out = await engine.applyMigrations({ migrationsList: readMigrations(target.provider), filters: NO_FILTERS });
-    return out.appliedMigrationNames.map((name) => path.basename(name));
-  });
+  const list = readMigrations(target.provider);
+  if (target.provider === "sqlite" && pendingSqliteMigrations(target.file!, list)?.length === 0) return [];
+  const deadline = Date.now() + (opts.lockedRetryMs ?? LOCKED_RETRY_MS);
+  for (let wait = 250; ; wait = Math.min(wait * 2, 2_000)) {
+    try {
+      return await withEngine(target, async (engine) => {
+        const out = await engine.applyMigrations({ migrationsList: list, filters: NO_FILTERS });
+        return out.appliedMigrationNames.map((name) => path.basename(name));
+      });
+    } catch (err) {
+      if (target.provider !== "sqlite" || !isLockedError(err)) throw err;
+      if (Date.now() + wait > deadline) {
+        const pending = pendingSqliteMigrations(target.file!, list);
+        throw new Error(
+          `cannot migrate ${target.file}: another process keeps it locked (a running Ferry server?); ${pending ? `${pending.length} migration(s) pending` : "migrations pending"}, stop the other process and start again (${err instanceof Error ? err.message.split("\n")[0]!.slice(0, 160) : String(err)})`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 }
 
 function diffToSchema(engine: Engine, provider: Provider): Promise<string> {

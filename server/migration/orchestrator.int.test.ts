@@ -18,7 +18,7 @@ import { ovsPaths } from "../lab/ovs-daemons";
 import { nsRun, run } from "../lab/sh";
 import { DEFAULT_TOPOLOGY } from "../lab/topology";
 import { labHostNetwork } from "./lab-network";
-import { MigrationConflictError, Orchestrator, type MigrationEvent } from "./orchestrator";
+import { MigrationConflictError, Orchestrator, PrecheckFailedError, type MigrationEvent } from "./orchestrator";
 import { parseNetworkSnapshot } from "../network/flow-lines";
 
 const unavailable = ovsUnavailableReason();
@@ -163,6 +163,44 @@ describe.skipIf(unavailable)("migration orchestrator on the lab", () => {
     // Back at A: the VM still answers with the same identity.
     expect((await http()).hostname).toBe(vmName);
     expect((await db.vm.findUniqueOrThrow({ where: { name: vmName }, include: { host: true } })).host?.name).toBe("host-a1");
+  }, 120_000);
+
+  it("answers a start at once when asked, runs the checks as the first phase, and records a refusal by them", async () => {
+    const before = await http();
+    await db.host.update({ where: { name: "host-b1" }, data: { status: "down" } });
+    try {
+      // At once: the migration exists, its first state (checks under way) already told to watchers.
+      const { id } = await orch.start({ vmName, destHost: "host-b1", user: USER, waitForChecks: false });
+      const first = events.find((e) => e.id === id)!;
+      expect(first).toMatchObject({ status: "running", phase: "pre-migration" });
+      expect(first.phases.map((p) => p.status)).toEqual(["active", "pending", "pending", "pending", "pending", "pending"]);
+      await orch.settled(id);
+      const m = await db.migration.findUniqueOrThrow({ where: { id }, include: { phases: true } });
+      expect(m.status).toBe("failed");
+      expect(m.error).toMatch(/^pre-migration checks failed: host-b1 is down — .* is still running on host-a1$/);
+      const pre = m.phases.find((p) => p.name === "pre-migration")!;
+      expect(pre.status).toBe("failed");
+      // The phase keeps every check, passed and failed.
+      expect(pre.detail).toContain("fail: host-b1 is down");
+      expect(pre.detail).toContain(`pass: ${vmName} is running on host-a1`);
+      expect(m.phases.filter((p) => p.name !== "pre-migration").map((p) => p.status)).toEqual(["pending", "pending", "pending", "pending", "pending"]);
+
+      // Waiting for the checks (the default), the same refusal is an error, recorded the same way.
+      const refused = await orch.start({ vmName, destHost: "host-b1", user: USER }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(refused).toBeInstanceOf(PrecheckFailedError);
+      expect((refused as PrecheckFailedError).checks.find((c) => c.name === "destination")).toMatchObject({ status: "fail" });
+      const last = await db.migration.findFirstOrThrow({ where: { vmName }, orderBy: { startedAt: "desc" } });
+      expect(last).toMatchObject({ status: "failed", error: expect.stringMatching(/host-b1 is down/) });
+    } finally {
+      await db.host.update({ where: { name: "host-b1" }, data: { status: "up" } });
+    }
+    // Nothing moved: same VM, same host, no copy at B.
+    expect((await http()).boot_id).toBe(before.boot_id);
+    expect((await db.vm.findUniqueOrThrow({ where: { name: vmName }, include: { host: true } })).host?.name).toBe("host-a1");
+    expect((await drivers.get("host-b1")!.listVms()).map((v) => v.name)).not.toContain(vmName);
   }, 120_000);
 
   it("cancels during pre-copy: the VM keeps running at the source, nothing is left at the destination", async () => {

@@ -54,6 +54,9 @@ export interface OrchestratorDeps {
 
 export class MigrationConflictError extends Error {}
 
+/** How long a start that answers at once lets its answer go out before the checks begin. */
+const START_DEFER_MS = 20;
+
 interface RoutePlan {
   routes: RelocationRoute[];
   missing: string[];
@@ -84,6 +87,11 @@ interface Running {
   phase: PhaseName;
   phaseState: Map<PhaseName, { status: string; startedAt: number | null; endedAt: number | null; detail: string | null }>;
   progress: RemainingProgress;
+  /** Settles when the pre-migration checks passed, or when the migration settles. */
+  checked: Promise<void>;
+  checksPassed: () => void;
+  /** Why the checks run at the start refused the migration. */
+  precheckFailure?: PrecheckFailedError;
   done: Promise<void>;
 }
 
@@ -92,6 +100,8 @@ export interface StartInput {
   destHost: string;
   options?: MigrateOptions;
   user: { id: string; username: string };
+  /** Return only once the pre-migration checks passed, else throw PrecheckFailedError (default); false: at once. */
+  waitForChecks?: boolean;
 }
 
 export class Orchestrator {
@@ -155,23 +165,28 @@ export class Orchestrator {
     return { checks: out, info: info instanceof Error ? undefined : info, def: def ?? undefined };
   }
 
-  /** Starts a migration and returns its id at once; it runs in the background. */
+  /**
+   * Starts a migration and returns its id at once; it runs in the background, beginning with the
+   * pre-migration checks run again (the user saw them a moment ago, but hosts change). A check
+   * that fails then fails the migration, recorded with its reasons. With `waitForChecks` the call
+   * returns only once the checks passed, and throws PrecheckFailedError (the migration already
+   * settled as failed) if they did not: for callers that show no migration view.
+   */
   async start(input: StartInput): Promise<{ id: string }> {
     const vm = await this.deps.db.vm.findUnique({ where: { name: input.vmName }, include: { host: true } });
-    if (!vm) throw new PrecheckFailedError([{ name: "vm", status: "fail", reason: `no VM "${input.vmName}"` }]);
+    if (!vm || !vm.host) throw new PrecheckFailedError([{ name: "vm", status: "fail", reason: vm ? `${input.vmName} has no known host` : `no VM "${input.vmName}"` }]);
     // The lock is taken before any further await, so a second request for this VM cannot slip in.
     if (this.busyVms.has(vm.id)) throw new MigrationConflictError(`${input.vmName} is already migrating`);
     this.busyVms.add(vm.id);
     let started = false;
     try {
-      const inspected = await this.inspect(input.vmName, input.destHost);
-      const checks = inspected.checks.filter((c) => c.name !== "exclusive");
-      if (checks.some((c) => c.status === "fail")) throw new PrecheckFailedError(checks);
+      const now = Date.now();
+      // The row is born in its first phase, so whoever opens it sees the checks under way.
       const row = await this.deps.db.migration.create({
         data: {
           vmId: vm.id,
           vmName: vm.name,
-          sourceHost: vm.host!.name,
+          sourceHost: vm.host.name,
           destHost: input.destHost,
           memoryMiB: vm.memoryMiB,
           status: "running",
@@ -179,9 +194,11 @@ export class Orchestrator {
           options: JSON.stringify(input.options ?? {}),
           startedBy: input.user.username,
           linkMbit: this.deps.linkMbit?.() ?? null,
-          phases: { create: PHASES.map((name) => ({ name, status: "pending" })) },
+          phases: { create: PHASES.map((name) => (name === "pre-migration" ? { name, status: "active", startedAt: new Date(now) } : { name, status: "pending" })) },
         },
       });
+      let checksPassed!: () => void;
+      const checked = new Promise<void>((resolve) => (checksPassed = resolve));
       const r: Running = {
         id: row.id,
         vmId: vm.id,
@@ -189,18 +206,33 @@ export class Orchestrator {
         cancelRequested: false,
         committed: false,
         phase: "pre-migration",
-        phaseState: new Map(PHASES.map((p) => [p, { status: "pending", startedAt: null, endedAt: null, detail: null }])),
+        phaseState: new Map(PHASES.map((p) => [p, p === "pre-migration" ? { status: "active", startedAt: now, endedAt: null, detail: null } : { status: "pending", startedAt: null, endedAt: null, detail: null }])),
         progress: new RemainingProgress(),
+        checked,
+        checksPassed,
         done: Promise.resolve(),
       };
       this.running.set(row.id, r);
-      await this.enter(r, "pre-migration", checks.map((c) => `${c.status}: ${c.reason}`).join("\n"));
-      await this.leave(r, "pre-migration");
-      r.done = this.run(r, vm.name, vm.host!.name, input, inspected).finally(() => {
-        this.running.delete(r.id);
-        this.busyVms.delete(vm.id);
-      });
+      void this.publish(r, "running");
+      const sourceHost = vm.host.name;
+      // The checks fork virsh processes, which stall this process for a moment: a caller that does
+      // not wait for them gets its answer out first.
+      const begin = input.waitForChecks === false ? new Promise<void>((resolve) => setTimeout(resolve, START_DEFER_MS)) : Promise.resolve();
+      r.done = begin
+        .then(() => this.run(r, vm.name, sourceHost, input))
+        .finally(() => {
+          this.running.delete(r.id);
+          this.busyVms.delete(vm.id);
+        })
+        .finally(checksPassed);
       started = true;
+      if (input.waitForChecks !== false) {
+        await Promise.race([r.checked, r.done]);
+        if (r.precheckFailure) {
+          await r.done;
+          throw r.precheckFailure;
+        }
+      }
       return { id: row.id };
     } finally {
       if (!started) this.busyVms.delete(vm.id);
@@ -226,11 +258,27 @@ export class Orchestrator {
     await r.handle.forceComplete();
   }
 
-  private async run(r: Running, vmName: string, sourceHost: string, input: StartInput, known: { info?: VmInfo; def?: VmDefinition }): Promise<void> {
+  private async run(r: Running, vmName: string, sourceHost: string, input: StartInput): Promise<void> {
     const { db, drivers } = this.deps;
+    let incoming: IncomingReservation | null = null;
+    let known: { info?: VmInfo; def?: VmDefinition };
+    try {
+      // 1. Pre-migration: the checks again (this migration's own lock aside).
+      const inspected = await this.inspect(vmName, input.destHost);
+      known = inspected;
+      const checks = inspected.checks.filter((c) => c.name !== "exclusive");
+      r.phaseState.get("pre-migration")!.detail = checks.map((c) => `${c.status}: ${c.reason}`).join("\n");
+      if (checks.some((c) => c.status === "fail")) throw (r.precheckFailure = new PrecheckFailedError(checks));
+      if (r.cancelRequested) throw new HypervisorError("MIGRATION_CANCELLED", "cancelled before the reservation");
+      await this.leave(r, "pre-migration");
+      r.checksPassed();
+    } catch (err) {
+      await this.fail(r, err, vmName, sourceHost, input, null);
+      return;
+    }
     const src = drivers.get(sourceHost)!;
     const dst = drivers.get(input.destHost)!;
-    let incoming: IncomingReservation | null = null;
+    // Ferry's total time runs from the reservation, as the hypervisor's own does.
     const startedAt = Date.now();
     try {
       // 2. Reservation (with the VM and its definition as the pre-checks read them a moment ago)
@@ -450,7 +498,8 @@ export class Orchestrator {
     const st = r.phaseState.get(phase)!;
     st.status = "failed";
     st.endedAt = Date.now();
-    st.detail = reason;
+    // A refusal by the checks keeps their list (each pass and fail) as the phase's detail.
+    if (!(err instanceof PrecheckFailedError)) st.detail = reason;
     // Every phase as memory has it: after the hypervisor's completion the phases were not written one by one.
     await db.$transaction(PHASES.filter((p) => r.phaseState.get(p)!.status !== "pending").map((p) => this.phaseWrite(r, p)));
     await db.migration.update({ where: { id: r.id }, data: { status: cancelled ? "cancelled" : "failed", finishedAt: new Date(), error: reason, networkSnapshot: await this.networkSnapshotJson(r) } });

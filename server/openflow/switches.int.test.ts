@@ -46,6 +46,11 @@ describe("switches through the API", () => {
     const data = res.body.result.data.json;
     expect(data.flows).toContainEqual(expect.objectContaining({ priority: 100, match: `priority=100,in_port=1,dl_src=${A},dl_dst=${B}`, actions: "output:2", idleTimeout: 60 }));
     expect(data.fdb.map((e: { mac: string; port: number }) => [e.mac, e.port]).sort()).toEqual([[A, 1], [B, 2]]);
+    // The ovs-ofctl lines only when asked for (the CLI), not with every table load.
+    expect(data.dumpFlows).toEqual([]);
+    const lines = (await trpcCall(ferry.url, "switches.get", "query", { dpid: DPID, dumpLines: true }, cookie)).body.result.data.json.dumpFlows as string[];
+    expect(lines).toHaveLength(data.flows.length);
+    expect(lines.some((l) => l.includes(`priority=100,in_port=1,dl_src=${A},dl_dst=${B} actions=output:2`))).toBe(true);
     expect((await trpcCall(ferry.url, "switches.get", "query", { dpid: "nothex" }, cookie)).status).toBe(400);
     expect((await trpcCall(ferry.url, "switches.get", "query", { dpid: "00000000000000ff" }, cookie)).status).toBe(404);
   });

@@ -7,6 +7,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useTRPC } from "../../trpc";
 import { Pill } from "../../_components/ui";
+import { useOpenMigration } from "../../_components/opening";
 
 export interface MigrateTarget {
   name: string;
@@ -21,6 +22,7 @@ export function MigrateDialog({ vm, onClose }: { vm: MigrateTarget; onClose: () 
   const trpc = useTRPC();
   const qc = useQueryClient();
   const router = useRouter();
+  const openMigration = useOpenMigration();
   const ref = useRef<HTMLDialogElement>(null);
   const hosts = useQuery(trpc.inventory.hosts.queryOptions());
   const [dest, setDest] = useState<string>("");
@@ -45,11 +47,14 @@ export function MigrateDialog({ vm, onClose }: { vm: MigrateTarget; onClose: () 
   const checks = useQuery(trpc.migrations.precheck.queryOptions({ vm: vm.name, destHost: dest }, { enabled: dest !== "" }));
   const start = useMutation(
     trpc.migrations.start.mutationOptions({
-      // A client-side navigation, with the migration's first state asked for at once: reloading
-      // the whole document here cost about a second before the view showed anything.
-      onSuccess: ({ id }) => {
-        void qc.prefetchQuery(trpc.migrations.get.queryOptions({ id }));
+      // The start answers with the migration's first state (its checks under way): its view shows
+      // that at once, while the client-side navigation to its page is on its way.
+      onSuccess: ({ id, migration }) => {
+        if (migration) qc.setQueryData(trpc.migrations.get.queryKey({ id }), migration);
+        else void qc.prefetchQuery(trpc.migrations.get.queryOptions({ id }));
+        openMigration(id);
         router.push(`/migrations/${id}`);
+        ref.current?.close();
       },
     }),
   );
@@ -66,6 +71,8 @@ export function MigrateDialog({ vm, onClose }: { vm: MigrateTarget; onClose: () 
           start.mutate({
             vm: vm.name,
             destHost: dest,
+            // The view it opens shows the checks run again as the first phase.
+            waitForChecks: false,
             options: {
               ...(bandwidth ? { maxBandwidthMiBps: Number(bandwidth) } : {}),
               ...(downtime ? { downtimeLimitMs: Number(downtime) } : {}),

@@ -66,11 +66,19 @@ export const migrationsRouter = router({
     });
   }),
 
-  start: adminProcedure.input(z.object({ ...target, options })).mutation(async ({ ctx, input }) => {
+  /**
+   * Starts a migration. By default it answers once the pre-migration checks, run again, passed
+   * (a refusal is a PRECONDITION_FAILED naming them); with `waitForChecks: false` it answers at
+   * once, with the migration as its page shows it, and the checks are its first phase to watch
+   * (the dashboard's way: the view opens on real state without asking again).
+   */
+  start: adminProcedure.input(z.object({ ...target, options, waitForChecks: z.boolean().default(true) })).mutation(async ({ ctx, input }) => {
     const orch = orchestrator(ctx);
     await checkTarget(ctx, input.vm, input.destHost);
     try {
-      return await orch.start({ vmName: input.vm, destHost: input.destHost, options: input.options, user: ctx.session.user });
+      const { id } = await orch.start({ vmName: input.vm, destHost: input.destHost, options: input.options, user: ctx.session.user, waitForChecks: input.waitForChecks });
+      // Read back here (also when another instance runs the migration: the database is shared).
+      return { id, migration: input.waitForChecks ? null : await migrationDetail(ctx, id) };
     } catch (err) {
       unavailable(err);
       if (err instanceof MigrationConflictError) throw new TRPCError({ code: "CONFLICT", message: err.message });
@@ -115,25 +123,32 @@ export const migrationsRouter = router({
   }),
 
   get: protectedProcedure.input(z.object({ id: z.string().uuid() })).query(async ({ ctx, input }) => {
-    const m = await ctx.db.migration.findUnique({
-      where: { id: input.id },
-      include: { phases: true, samples: { orderBy: { at: "asc" } } },
-    });
+    const m = await migrationDetail(ctx, input.id);
     if (!m) throw new TRPCError({ code: "NOT_FOUND", message: `no migration ${input.id}` });
-    const { networkSnapshot, ...rest } = m;
-    const snapshot = parseNetworkSnapshot(networkSnapshot);
-    // The VM's port and where it is bound now (the source's binding goes at activation).
-    const port = await ctx.db.port.findFirst({
-      where: snapshot ? { mac: snapshot.mac } : { deviceId: m.vmId },
-      include: { bindings: { include: { host: true }, orderBy: { createdAt: "asc" } } },
-    });
-    return {
-      ...rest,
-      network: {
-        mac: snapshot?.mac ?? port?.mac ?? null,
-        bindings: (port?.bindings ?? []).map((b) => ({ host: b.host.name, status: b.status, ofport: b.ofport })),
-        snapshot,
-      },
-    };
+    return m;
   }),
 });
+
+/** A migration with its phases, samples and the VM's port bindings: what its page shows. */
+async function migrationDetail(ctx: Context, id: string) {
+  const m = await ctx.db.migration.findUnique({
+    where: { id },
+    include: { phases: true, samples: { orderBy: { at: "asc" } } },
+  });
+  if (!m) return null;
+  const { networkSnapshot, ...rest } = m;
+  const snapshot = parseNetworkSnapshot(networkSnapshot);
+  // The VM's port and where it is bound now (the source's binding goes at activation).
+  const port = await ctx.db.port.findFirst({
+    where: snapshot ? { mac: snapshot.mac } : { deviceId: m.vmId },
+    include: { bindings: { include: { host: true }, orderBy: { createdAt: "asc" } } },
+  });
+  return {
+    ...rest,
+    network: {
+      mac: snapshot?.mac ?? port?.mac ?? null,
+      bindings: (port?.bindings ?? []).map((b) => ({ host: b.host.name, status: b.status, ofport: b.ofport })),
+      snapshot,
+    },
+  };
+}

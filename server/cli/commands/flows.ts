@@ -30,7 +30,7 @@ async function dpidOf(api: Api, target: string): Promise<string> {
 export async function flows(cli: Cli, cmd: { target: string; refresh: boolean }): Promise<number> {
   const { api } = signedIn(cli);
   const dpid = await dpidOf(api, cmd.target);
-  const sw = await api.switches.get.query({ dpid, refresh: cmd.refresh });
+  const sw = await api.switches.get.query({ dpid, refresh: cmd.refresh, dumpLines: !cli.json });
   if (cli.json) print(cli, toJson({ dpid: sw.dpid, version: sw.version, flows: sw.flows }));
   else if (sw.dumpFlows.length) print(cli, sw.dumpFlows.join("\n"));
   return 0;
