@@ -45,7 +45,8 @@ export interface Fig11Options {
   /** Where --write puts results (the repository by default). */
   outRoot: string;
   /** Rebuild the outputs from a previous run's stdout instead of measuring. */
-  fromRuns: string | null;
+  /** Recorded sweeps to rebuild the outputs from (several: parts of one sweep, e.g. one per driver). */
+  fromRuns: string[] | null;
 }
 
 const LINK_RATES = new Set([1000, 200, 100]);
@@ -108,7 +109,7 @@ export function parseArgs(argv: string[]): Fig11Options {
     else if (a === "--dirty-mbps") o.dirtyMbps = Number(v());
     else if (a === "--write") o.write = true;
     else if (a === "--out-root") o.outRoot = path.resolve(v());
-    else if (a === "--from-runs") o.fromRuns = path.resolve(v());
+    else if (a === "--from-runs") o.fromRuns = v().split(",").filter(Boolean).map((f) => path.resolve(f));
     else throw new Error(`unknown option ${a}`);
   }
   if (o.quick) {
@@ -491,17 +492,37 @@ function writeOutputs(out: Fig11Outcome, o: Fig11Options, quiet = false): void {
   if (!quiet) log(`wrote docs/results/fig11.json, docs/results/fig11.csv, docs/fig11.svg, docs/fig11.md under ${o.outRoot}`);
 }
 
-/**
- * The outcome recorded in a previous run's stdout: its start line (machine, date, command, the
- * options that shape the series), its run and failure lines.
- */
-function outcomeFromStdout(file: string): Fig11Outcome {
+/** The options a recorded command line ran with; several commands (`a; b`) are parts of one sweep. */
+function optionsOfCommand(command: string): Fig11Options {
+  const parts = command.split("; ").map((c) => parseArgs(c.split(" ").slice(3).filter(Boolean)));
+  const o = parts[0]!;
+  const union = <T>(xs: T[][]) => [...new Set(xs.flat())];
+  o.drivers = union(parts.map((p) => p.drivers));
+  o.links = union(parts.map((p) => p.links));
+  return o;
+}
+
+/** One recorded sweep's stdout (or fig11-runs.jsonl): its start line, runs, failures and end line. */
+function recordedLines(file: string) {
   const lines = fs.readFileSync(file, "utf8").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
   const start = lines.find((l) => l.start === true);
   if (!start) throw new Error(`${file} has no start line of a fig11 run`);
-  const argv = String(start.command).split(" ").slice(3).filter(Boolean);
-  const o = parseArgs(argv);
-  const runs = (lines.filter((l) => l.run === true) as unknown as Fig11Outcome["runs"]).map((r) => ({
+  return { start, lines, end: lines.find((l) => typeof l.elapsed_s === "number") };
+}
+
+/**
+ * The outcome recorded in previous runs' stdout: the start line (machine, date, command, the
+ * options that shape the series), the run and failure lines. Several files are parts of one sweep
+ * run one after the other on the same machine (e.g. one driver each): their runs are merged, the
+ * commands kept in order.
+ */
+export function outcomeFromStdout(files: string[]): Fig11Outcome {
+  const recorded = files.map(recordedLines);
+  const first = recorded[0]!;
+  const last = recorded.at(-1)!;
+  const command = recorded.map((r) => String(r.start.command)).join("; ");
+  const o = optionsOfCommand(command);
+  const runs = (recorded.flatMap((r) => r.lines.filter((l) => l.run === true)) as unknown as Fig11Outcome["runs"]).map((r) => ({
     ...r,
     // Older outputs stored QEMU's missing total-time as 0 (and NaN prints as null).
     hypervisorTotalS: typeof r.hypervisorTotalS === "number" && r.hypervisorTotalS > 0 ? r.hypervisorTotalS : NaN,
@@ -509,13 +530,15 @@ function outcomeFromStdout(file: string): Fig11Outcome {
     transferredBytes: typeof r.transferredBytes === "number" ? r.transferredBytes : NaN,
     rounds: typeof r.rounds === "number" ? r.rounds : NaN,
   }));
-  const failures = lines.filter((l) => l.failure === true) as unknown as Fig11Failure[];
-  const end = lines.find((l) => typeof l.elapsed_s === "number");
-  machine = String(start.machine);
-  const out = outcomeOf(o, runs, failures, String(start.command), 0);
-  out.results.date = String(start.date);
-  if (typeof start.load1 === "number" && typeof end?.load1 === "number") out.load = { start: start.load1, end: end.load1 };
-  out.elapsedS = end ? Number(end.elapsed_s) : Math.round((Date.parse(String(lines.at(-1)?.at ?? start.date)) - Date.parse(String(start.date))) / 1000);
+  const failures = recorded.flatMap((r) => r.lines.filter((l) => l.failure === true)) as unknown as Fig11Failure[];
+  machine = String(first.start.machine);
+  const out = outcomeOf(o, runs, failures, command, 0);
+  out.results.date = String(first.start.date);
+  if (typeof first.start.load1 === "number" && typeof last.end?.load1 === "number") out.load = { start: first.start.load1, end: last.end.load1 };
+  out.elapsedS = recorded.reduce(
+    (sum, r) => sum + (r.end ? Number(r.end.elapsed_s) : Math.round((Date.parse(String(r.lines.at(-1)?.at ?? r.start.date)) - Date.parse(String(r.start.date))) / 1000)),
+    0,
+  );
   return out;
 }
 

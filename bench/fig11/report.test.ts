@@ -87,3 +87,42 @@ function outcome2() {
     series: [buildSeries("qmp", null, [run(512, 2, 1.5), run(1024, 3, 2.5)]), buildSeries("libvirt", 100, [run(512, 40, 38)])],
   };
 }
+
+describe("a sweep recorded in parts", () => {
+  it("merges the parts' runs into one outcome, keeping each part's command and adding their times", async () => {
+    const { outcomeFromStdout } = await import("./main");
+    const fs = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-fig11-parts-"));
+    try {
+      const part = (driver: string, slope: number, elapsed: number) => {
+        const command = `npx tsx bench/fig11.ts --drivers ${driver} --sizes 512,1024 --repeats 1 --links lan,100 --write`;
+        const lines = [
+          { bench: "fig11", start: true, machine: "test machine", date: "2026-11-27T23:00:00.000Z", command, load1: 1.5 },
+          ...[512, 1024].flatMap((m) => [null, 100].map((linkMbit) => ({ bench: "fig11", run: true, driver, linkMbit, memoryMiB: m, totalS: 2 + slope * m, hypervisorTotalS: 1 + slope * m, downtimeMs: 30, transferredBytes: m * 2 ** 19, rounds: 3, dir: "a→b" }))),
+          { bench: "fig11", elapsed_s: elapsed, load1: 2.5 },
+        ];
+        const file = path.join(dir, `${driver}.jsonl`);
+        fs.writeFileSync(file, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+        return { file, command };
+      };
+      const qmp = part("qmp", 0.01, 600);
+      const lv = part("libvirt", 0.02, 900);
+      const out = outcomeFromStdout([qmp.file, lv.file]);
+      expect(out.results.command).toBe(`${qmp.command}; ${lv.command}`);
+      expect(out.elapsedS).toBe(1500);
+      expect(out.runs).toHaveLength(8);
+      expect(out.results.series.map((s) => `${s.driver}/${s.linkMbit ?? "lan"}`)).toEqual(["qmp/lan", "qmp/100", "libvirt/lan", "libvirt/100"]);
+      const slope = (d: string) => out.results.series.find((s) => s.driver === d && s.linkMbit === null)!.fit!.slope;
+      expect(slope("qmp")).toBeCloseTo(0.01, 6);
+      expect(slope("libvirt")).toBeCloseTo(0.02, 6);
+      // The merged record reads back as the same sweep.
+      const again = path.join(dir, "merged.jsonl");
+      fs.writeFileSync(again, [{ bench: "fig11", start: true, machine: "test machine", date: out.results.date, command: out.results.command, load1: 1.5 }, ...out.runs.map((r) => ({ bench: "fig11", run: true, ...r }))].map((l) => JSON.stringify(l)).join("\n") + "\n");
+      expect(outcomeFromStdout([again]).results.series.map((s) => s.driver)).toEqual(["qmp", "qmp", "libvirt", "libvirt"]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
