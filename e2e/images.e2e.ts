@@ -90,6 +90,8 @@ test("an admin registers an image from shared storage, launches from it, Start a
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Instances", exact: true }).click();
     await page.getByRole("button", { name: "Launch instance" }).click();
     const launch = page.getByRole("dialog", { name: "Launch instance" });
+    // The lab's own image is the one preselected, although the registered one sorts before it.
+    await expect(launch.getByRole("radio", { name: /ferry-guest/ })).toBeChecked();
     await launch.getByRole("radio", { name: new RegExp(IMAGE) }).check();
     await launch.getByLabel("Name").fill(VM);
     await launch.getByRole("spinbutton", { name: "Memory (MiB)" }).fill("256");

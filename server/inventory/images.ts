@@ -72,7 +72,9 @@ export interface CatalogueImage {
 }
 
 export async function listImages(db: Db): Promise<CatalogueImage[]> {
-  const rows = await db.image.findMany({ orderBy: [{ source: "asc" }, { name: "asc" }] });
+  const rows = await db.image.findMany({ orderBy: { name: "asc" } });
+  // The lab's own image first: the Launch dialog preselects the first available one.
+  rows.sort((a, b) => Number(b.source === "lab") - Number(a.source === "lab"));
   return rows.map((r) => {
     let placeholders = new Set<string>();
     try {
