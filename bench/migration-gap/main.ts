@@ -668,7 +668,8 @@ async function inPlacePause(b: Bench, o: Options, run: number, host: string, pau
   const real = lifecycle.stop();
   if (o.pair === "libvirt") {
     if (real.stoppedAt === null || real.resumedAt === null) throw new Error(`no suspend/resume events for ${b.vm.name} on ${host}`);
-    ({ stoppedAt, resumedAt } = { stoppedAt: real.stoppedAt, resumedAt: real.resumedAt });
+    stoppedAt = real.stoppedAt;
+    resumedAt = real.resumedAt;
   }
   const gap = longestGap(probe);
   const icmp = longestGap(pings);

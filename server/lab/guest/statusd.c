@@ -142,8 +142,12 @@ static long proc_field_kb(const char *text, const char *key)
 static int status_json(char *out, size_t size)
 {
 	char buf[4096], path[512], uptime[32] = "0";
-	if (read_file("/proc/uptime", buf, sizeof buf) > 0)
-		copy_token(uptime, sizeof uptime, strtok(buf, " "));
+	if (read_file("/proc/uptime", buf, sizeof buf) > 0) {
+		buf[strcspn(buf, " ")] = '\0';
+		copy_token(uptime, sizeof uptime, buf);
+		if (!uptime[0])
+			strcpy(uptime, "0");
+	}
 	long mem_used_kb = 0;
 	if (read_file("/proc/meminfo", buf, sizeof buf) > 0) {
 		long total = proc_field_kb(buf, "MemTotal:"), avail = proc_field_kb(buf, "MemAvailable:");
