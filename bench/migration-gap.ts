@@ -3,7 +3,7 @@
 // hypervisor layer. See bench/README.md ("Migration gap").
 //
 //   npx tsx bench/migration-gap.ts [--quick] [--runs N] [--pair libvirt|qmp]
-//                                  [--interval-ms 10] [--timeout-ms 100]
+//                                  [--interval-ms 10] [--timeout-ms 300]
 //
 // Needs root (it brings up a private lab). The last line of stdout is the summary JSON.
 import path from "node:path";

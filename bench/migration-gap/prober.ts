@@ -1,8 +1,8 @@
 // HTTP prober for the migration-gap benchmark. Runs inside the site-A client's namespace
 // (`ip netns exec <ns> node --import tsx bench/migration-gap/prober.ts …`): every --interval-ms
 // it opens a fresh TCP connection to --host:80, sends `GET /ping`, and records when a `pong`
-// answer arrives; a probe not answered within --timeout-ms is abandoned. The guest's busybox
-// httpd closes every connection (HTTP/1.0), hence no keep-alive.
+// answer arrives; a probe not answered within --timeout-ms is abandoned. The guest's statusd
+// closes every connection (HTTP/1.0), and a fresh connection per probe is the worst case anyway.
 //
 // Prints "READY" once running (and with --progress a line per answer). Stops on a "stop" line or EOF on stdin, after --max-probes or
 // after --max-ms, whichever comes first; then prints one JSON line (all times are epoch ms).

@@ -58,6 +58,15 @@ describe.skipIf(unavailable)("two-site lab", () => {
     expect(out).toMatch(/2 received/);
   });
 
+  it("carries full-size jumbo frames across the underlay, unfragmented", async () => {
+    const [a, b] = lab.plan.hosts;
+    expect(lab.underlayMtu).toBe(9000);
+    for (const dev of ["eth0", "br-phy"]) expect(await nsRun(a!.ns, "ip", ["-o", "link", "show", dev])).toContain(`mtu ${lab.underlayMtu} `);
+    // 20 bytes of IPv4 and 8 of ICMP: a frame of exactly the MTU, with fragmentation forbidden.
+    const out = await nsRun(a!.ns, "ping", ["-c", "2", "-i", "0.2", "-W", "2", "-M", "do", "-s", String(lab.underlayMtu - 28), b!.underlayIp]);
+    expect(out).toMatch(/2 received/);
+  });
+
   it("lets the site A client reach the site B client over the GRE tunnel, forwarded only by the controller", async () => {
     const [ca, cb] = lab.plan.clients;
     const out = await nsRun(ca!.ns, "ping", ["-c", "3", "-i", "0.2", "-W", "3", cb!.ip]);

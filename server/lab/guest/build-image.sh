@@ -2,7 +2,7 @@
 # Builds the Ferry lab guest: <out>/vmlinuz and <out>/initrd.img, offline from Debian packages.
 #   build-image.sh [out-dir]        (default: $FERRY_GUEST_DIR or <repo>/data/lab/images/ferry-guest)
 # Cached by a recipe hash stored next to the image; a rebuild happens only when this script,
-# the init, the CGI or the C source changes (the pinned package names are part of this script).
+# the init or a C source changes (the pinned package names are part of this script).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,7 +23,7 @@ die() { echo "[guest-image] error: $*" >&2; exit 1; }
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-recipe=$(cat "${BASH_SOURCE[0]}" "$here/init.sh" "$here/status.cgi" "$here/memload.c" | sha256sum | cut -d' ' -f1)
+recipe=$(cat "${BASH_SOURCE[0]}" "$here/init.sh" "$here/statusd.c" "$here/memload.c" | sha256sum | cut -d' ' -f1)
 
 print_paths() {
 	echo "kernel: $out/vmlinuz"
@@ -116,7 +116,7 @@ kver=${kernel_image##*/vmlinuz-}
 moddir=pkg/lib/modules/$kver
 
 root=$work/root
-mkdir -p "$root"/{bin,sbin,usr/bin,lib/modules,proc,sys,dev,run,tmp,etc,www/cgi-bin}
+mkdir -p "$root"/{bin,sbin,usr/bin,lib/modules,proc,sys,dev,run,tmp,etc}
 
 # busybox insmod loads plain .ko files; Debian may ship them xz- or zstd-compressed.
 for m in "${MODULES[@]}"; do
@@ -135,10 +135,9 @@ cp pkg/bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 
 gcc -O2 -Wall -Wextra -Werror -static -s -o "$root/usr/bin/memload" "$here/memload.c"
+gcc -O2 -Wall -Wextra -Werror -static -s -o "$root/usr/bin/statusd" "$here/statusd.c"
 
 install -m 0755 "$here/init.sh" "$root/init"
-install -m 0755 "$here/status.cgi" "$root/www/cgi-bin/index.cgi"
-printf 'pong\n' >"$root/www/ping"
 echo "ferry-guest" >"$root/etc/hostname"
 # The kernel opens /dev/console before /init runs; without the node it warns and init
 # starts with no stdio (init.sh re-opens it after mounting devtmpfs anyway).

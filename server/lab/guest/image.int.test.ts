@@ -177,6 +177,49 @@ describe("lab guest image under QEMU", () => {
     expect((await getStatus()).requests).toBe(before + 1);
   });
 
+  /** Sends raw bytes to the guest's port 80 and returns everything it answers before closing. */
+  function rawRequest(bytes: string | Buffer): Promise<string> {
+    const { port } = new URL(base);
+    return new Promise((resolve, reject) => {
+      const sock = net.connect({ host: "127.0.0.1", port: Number(port) });
+      let got = "";
+      sock.setTimeout(10_000, () => sock.destroy(new Error("guest did not answer within 10 s")));
+      sock.on("connect", () => sock.write(bytes));
+      sock.on("data", (d) => (got += d.toString("latin1")));
+      sock.on("error", reject);
+      sock.on("close", () => resolve(got));
+    });
+  }
+
+  it("answers malformed, unknown and oversized requests with an HTTP error, without counting them", async (ctx) => {
+    if (skipReason) ctx.skip(skipReason);
+    const before = (await getStatus()).requests;
+    expect(await rawRequest("garbage\r\n\r\n")).toMatch(/^HTTP\/1\.0 400 /);
+    expect(await rawRequest("POST / HTTP/1.0\r\n\r\n")).toMatch(/^HTTP\/1\.0 405 /);
+    expect(await rawRequest("GET /nope HTTP/1.0\r\n\r\n")).toMatch(/^HTTP\/1\.0 404 /);
+    expect(await rawRequest(`GET / HTTP/1.0\r\nX-Long: ${"a".repeat(5000)}\r\n\r\n`)).toMatch(/^HTTP\/1\.0 431 /);
+    const head = await rawRequest("HEAD / HTTP/1.0\r\n\r\n");
+    expect(head).toMatch(/^HTTP\/1\.0 200 /);
+    expect(head).not.toContain("boot_id");
+    expect((await getStatus()).requests).toBe(before + 1);
+  });
+
+  it("serves many connections at once, also while one client sends nothing", async (ctx) => {
+    if (skipReason) ctx.skip(skipReason);
+    const { port } = new URL(base);
+    const idle = net.connect({ host: "127.0.0.1", port: Number(port) });
+    await new Promise<void>((resolve, reject) => idle.once("connect", resolve).once("error", reject));
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, () => fetch(`${base}/ping`, { signal: AbortSignal.timeout(20_000) }).then(async (r) => `${r.status} ${(await r.text()).trim()}`)),
+      );
+      expect(answers).toEqual(Array.from({ length: 40 }, () => "200 pong"));
+      expect(idle.destroyed).toBe(false);
+    } finally {
+      idle.destroy();
+    }
+  });
+
   it("keeps the requested memory filled", async (ctx) => {
     if (skipReason) ctx.skip(skipReason);
     // memload starts right after the ready line; filling 32 MiB takes a fraction of a second.

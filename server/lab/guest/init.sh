@@ -76,13 +76,13 @@ EOF
 # busybox wget is unusable here: the static build crashes in glibc's service lookup.
 http_ping() { printf 'GET /ping HTTP/1.0\r\n\r\n' | nc -w 2 127.0.0.1 80 2>/dev/null | grep -q '^pong'; }
 
-httpd -f -p 80 -h /www &
-httpd_pid=$!
+statusd 80 /run/ferry &
+statusd_pid=$!
 i=0
 until http_ping; do
 	i=$((i + 1))
-	[ $i -gt 200 ] && fail "httpd did not answer on port 80"
-	kill -0 "$httpd_pid" 2>/dev/null || fail "httpd exited"
+	[ $i -gt 200 ] && fail "statusd did not answer on port 80"
+	kill -0 "$statusd_pid" 2>/dev/null || fail "statusd exited"
 	usleep 50000
 done
 
@@ -94,13 +94,13 @@ fi
 say "ready ip=${ip%/*} hostname=$hostname boot_id=$boot_id fill_mb=$fill_mb dirty_mbps=$dirty_mbps"
 
 # PID 1 duties: reap every exited child (ash's wait collects any pid, not only its jobs),
-# and bring httpd back if it ever dies.
+# and bring statusd back if it ever dies (it resumes the counter from /run/ferry/requests).
 while :; do
 	sleep 10 &
 	wait $!
-	if ! kill -0 "$httpd_pid" 2>/dev/null; then
-		say "httpd exited, restarting"
-		httpd -f -p 80 -h /www &
-		httpd_pid=$!
+	if ! kill -0 "$statusd_pid" 2>/dev/null; then
+		say "statusd exited, restarting"
+		statusd 80 /run/ferry &
+		statusd_pid=$!
 	fi
 done
