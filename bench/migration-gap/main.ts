@@ -478,6 +478,15 @@ async function warm(b: Bench): Promise<void> {
   }
 }
 
+/** Waits (bounded) until answers flow again after `since`: 20 within the last 300 ms (a 10 ms interval gives ~30). */
+async function answersFlowAgain(prober: Prober, o: Options, since: number): Promise<void> {
+  while (Date.now() < since + RECOVERY_LIMIT_MS) {
+    const recent = prober.answers.filter((t) => t > Date.now() - 300 && t > since).length;
+    if (Date.now() - since >= 500 && recent >= Math.min(20, Math.floor(200 / o.intervalMs))) return;
+    await sleep(50);
+  }
+}
+
 const clientA = (b: Bench) => b.lab.plan.clients.find((c) => c.site === "a")!;
 
 async function probedMigration(b: Bench, o: Options, run: number, variant: Variant, from: string, to: string): Promise<ProbedRun> {
@@ -502,13 +511,7 @@ async function probedMigration(b: Bench, o: Options, run: number, variant: Varia
     ({ id } = await b.orch[variant].start({ vmName: b.vm.name, destHost: to, user: USER }));
     await withTimeout(b.orch[variant].settled(id), MIGRATION_LIMIT_MS, `migration ${from}→${to}`);
     settledAt = Date.now();
-    // Until answers flow again: 20 within the last 300 ms (a 10 ms interval gives ~30).
-    const until = settledAt + RECOVERY_LIMIT_MS;
-    while (Date.now() < until) {
-      const recent = prober.answers.filter((t) => t > Date.now() - 300 && t > settledAt).length;
-      if (Date.now() - settledAt >= 500 && recent >= Math.min(20, Math.floor(200 / o.intervalMs))) break;
-      await sleep(50);
-    }
+    await answersFlowAgain(prober, o, settledAt);
   } finally {
     off();
     [probe, pings] = await Promise.all([prober.stop(), pinger.stop()]);
@@ -603,12 +606,7 @@ async function directMigration(b: Bench, o: Options, run: number, from: string, 
       result = await withTimeout(handle.done, MIGRATION_LIMIT_MS, `direct migration ${from}→${to}`);
       wallMs = Date.now() - t0;
     }
-    const settledAt = Date.now();
-    while (Date.now() < settledAt + RECOVERY_LIMIT_MS) {
-      const recent = prober.answers.filter((t) => t > Date.now() - 300 && t > settledAt).length;
-      if (Date.now() - settledAt >= 500 && recent >= Math.min(20, Math.floor(200 / o.intervalMs))) break;
-      await sleep(50);
-    }
+    await answersFlowAgain(prober, o, Date.now());
   } finally {
     [probe, pings] = await Promise.all([prober.stop(), pinger.stop()]);
   }
@@ -656,12 +654,7 @@ async function inPlacePause(b: Bench, o: Options, run: number, host: string, pau
       await monitor.execute("cont");
       resumedAt = Date.now();
     }
-    const settledAt = Date.now();
-    while (Date.now() < settledAt + RECOVERY_LIMIT_MS) {
-      const recent = prober.answers.filter((t) => t > Date.now() - 300 && t > settledAt).length;
-      if (Date.now() - settledAt >= 500 && recent >= Math.min(20, Math.floor(200 / o.intervalMs))) break;
-      await sleep(50);
-    }
+    await answersFlowAgain(prober, o, Date.now());
   } finally {
     [probe, pings] = await Promise.all([prober.stop(), pinger.stop()]);
   }
