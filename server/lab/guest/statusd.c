@@ -186,12 +186,11 @@ static void respond(struct conn *c, const char *status, const char *type, const 
 static void handle(struct conn *c)
 {
 	char method[8] = "", target[256] = "", version[16] = "";
-	int head;
 	if (sscanf(c->req, "%7s %255s %15s", method, target, version) != 3 || strncmp(version, "HTTP/", 5)) {
 		respond(c, "400 Bad Request", "text/plain", "bad request\n", 0);
 		return;
 	}
-	head = !strcmp(method, "HEAD");
+	int head = !strcmp(method, "HEAD");
 	if (!head && strcmp(method, "GET")) {
 		respond(c, "405 Method Not Allowed", "text/plain", "only GET and HEAD\n", 0);
 		return;
@@ -259,6 +258,14 @@ static int on_writable(struct conn *c)
 	}
 	shutdown(c->fd, SHUT_WR);
 	return 0;
+}
+
+/* Moves a connection on as far as it can: read the request, then write the answer. 0: drop it. */
+static int serve(struct conn *c)
+{
+	if (!c->out_len && !on_readable(c))
+		return 0;
+	return c->out_len ? on_writable(c) : 1;
 }
 
 int main(int argc, char **argv)
@@ -334,7 +341,7 @@ int main(int argc, char **argv)
 					setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 					conns[i] = (struct conn){ .fd = fd, .since_ms = now_ms() };
 					/* Most requests are already here: answer without another poll round. */
-					if (!on_readable(&conns[i]) || (conns[i].out_len && !on_writable(&conns[i])))
+					if (!serve(&conns[i]))
 						drop(&conns[i]);
 				}
 				continue;
@@ -342,10 +349,7 @@ int main(int argc, char **argv)
 			struct conn *c = &conns[who[k]];
 			if (c->fd < 0)
 				continue;
-			int keep = c->out_len ? on_writable(c) : on_readable(c);
-			if (keep && c->out_len && !(pfd[k].events & POLLOUT))
-				keep = on_writable(c);
-			if (!keep)
+			if (!serve(c))
 				drop(c);
 		}
 	}
