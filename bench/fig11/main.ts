@@ -47,6 +47,8 @@ export interface Fig11Options {
   /** Rebuild the outputs from a previous run's stdout instead of measuring. */
   /** Recorded sweeps to rebuild the outputs from (several: parts of one sweep, e.g. one per driver). */
   fromRuns: string[] | null;
+  /** "own": each host's migration network (outside OVS, the lab's default); "underlay": streams through br-phy. */
+  migrationNet: "own" | "underlay";
 }
 
 const LINK_RATES = new Set([1000, 200, 100]);
@@ -73,6 +75,7 @@ export function parseArgs(argv: string[]): Fig11Options {
     write: false,
     outRoot: ROOT,
     fromRuns: null,
+    migrationNet: "own",
   };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -109,7 +112,11 @@ export function parseArgs(argv: string[]): Fig11Options {
     else if (a === "--dirty-mbps") o.dirtyMbps = Number(v());
     else if (a === "--write") o.write = true;
     else if (a === "--out-root") o.outRoot = path.resolve(v());
-    else if (a === "--from-runs") o.fromRuns = v().split(",").filter(Boolean).map((f) => path.resolve(f));
+    else if (a === "--migration-net") {
+      const n = v();
+      if (n !== "own" && n !== "underlay") throw new Error("--migration-net takes own or underlay");
+      o.migrationNet = n;
+    } else if (a === "--from-runs") o.fromRuns = v().split(",").filter(Boolean).map((f) => path.resolve(f));
     else throw new Error(`unknown option ${a}`);
   }
   if (o.quick) {
@@ -156,12 +163,13 @@ const PAIRS: Record<Fig11Driver, { a: string; b: string; hypervisor: "libvirt" |
   qmp: { a: "host-a2", b: "host-b2", hypervisor: "qemu" },
 };
 
-function topologyFor(drivers: Fig11Driver[]): LabTopology {
+function topologyFor(drivers: Fig11Driver[], migrationNet: Fig11Options["migrationNet"]): LabTopology {
   return {
     overlay: "10.99.0.0/24",
     sites: (["a", "b"] as const).map((site, i) => ({
       name: site,
       underlay: `10.250.${i + 1}.0/24`,
+      ...(migrationNet === "own" ? { migration: `10.251.${i + 1}.0/24` } : {}),
       hosts: drivers.map((d) => ({ name: PAIRS[d][site], hypervisor: PAIRS[d].hypervisor })),
     })),
     vms: [],
@@ -378,9 +386,11 @@ function keepConsole(g: Guest): string {
 }
 
 // ── the sweep ───────────────────────────────────────────────────────────────────────────────
+/** The machine and where the lab sent migration streams (or, rebuilding, what the runs recorded). */
 let machine: string | undefined;
-function machineLine(): string {
-  return (machine ??= describeMachine());
+function setupLine(o: Fig11Options): string {
+  const net = o.migrationNet === "own" ? "each host's migration network (kernel routing, outside Open vSwitch)" : "the underlay (through Open vSwitch's userspace br-phy)";
+  return (machine ??= `${describeMachine()}; migration streams over ${net}`);
 }
 
 function describeMachine(): string {
@@ -402,7 +412,7 @@ function outcomeOf(o: Fig11Options, runs: Fig11Outcome["runs"], failures: Fig11F
   for (const driver of o.drivers) {
     for (const linkMbit of o.links) series.push(buildSeries(driver, linkMbit, runs.filter((r) => r.driver === driver && r.linkMbit === linkMbit)));
   }
-  const results: Fig11Results = { machine: machineLine(), date: new Date(started).toISOString(), command, series };
+  const results: Fig11Results = { machine: setupLine(o), date: new Date(started).toISOString(), command, series };
   return { results, failures, runs, elapsedS: Math.round((Date.now() - started) / 1000) };
 }
 
@@ -413,7 +423,7 @@ function outcomeOf(o: Fig11Options, runs: Fig11Outcome["runs"], failures: Fig11F
 export async function runFig11(o: Fig11Options, cleanups: Cleanups, command: string, onPoint?: (so_far: Fig11Outcome) => void): Promise<Fig11Outcome> {
   const started = Date.now();
   const tag = `f11${process.pid % 1000}`;
-  const b = await startLabBench({ tag, topology: topologyFor(o.drivers), cleanups, log });
+  const b = await startLabBench({ tag, topology: topologyFor(o.drivers, o.migrationNet), cleanups, log });
   cleanups.push(() => b.lab.setWanRate(null).catch(() => {}));
   const guests = new Set<Guest>();
   // Runs before lab.down(): wherever a guest is now, stop it.
@@ -564,7 +574,7 @@ export async function main(argv: string[]): Promise<number> {
   const signals = cleanupOnSignals(cleanups, log);
   const command = `npx tsx bench/fig11.ts ${argv.join(" ")}`.trim();
   const loadStart = Number(os.loadavg()[0]!.toFixed(1));
-  process.stdout.write(JSON.stringify({ bench: "fig11", start: true, machine: machineLine(), date: new Date().toISOString(), command, load1: loadStart }) + "\n");
+  process.stdout.write(JSON.stringify({ bench: "fig11", start: true, machine: setupLine(o), date: new Date().toISOString(), command, load1: loadStart }) + "\n");
   // Each run and failure is printed as it happens, so a sweep stopped early can be rebuilt (--from-runs).
   let printedRuns = 0;
   let printedFailures = 0;

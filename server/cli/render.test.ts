@@ -66,7 +66,7 @@ describe("terminal rendering", () => {
   it("renders the lab's status", () => {
     const text = labText({
       up: true,
-      hosts: [{ name: "host-a1", site: "a", ns: "n", hypervisor: "libvirt", underlayIp: "10.250.1.11", dpid: "00000000000000a1", ovsRunning: true, libvirtRunning: true, libvirtUri: null, tunnels: ["gre-b1 → 10.250.2.11"] }],
+      hosts: [{ name: "host-a1", site: "a", ns: "n", hypervisor: "libvirt", underlayIp: "10.250.1.11", migrationIp: "10.251.1.11", dpid: "00000000000000a1", ovsRunning: true, libvirtRunning: true, libvirtUri: null, tunnels: ["gre-b1 → 10.250.2.11"] }],
       vms: [{ name: "vm1", host: "host-a1", ip: "10.99.0.11", mac: "52:54:00:00:00:01", state: "running" }],
       clients: [],
       wanRateMbit: null,
@@ -74,7 +74,7 @@ describe("terminal rendering", () => {
     });
     expect(text.split("\n")).toEqual([
       "lab: up",
-      "  host-a1  site a  10.250.1.11  dpid 00000000000000a1  ovs running  libvirtd running  gre-b1 → 10.250.2.11",
+      "  host-a1  site a  10.250.1.11 (migration 10.251.1.11)  dpid 00000000000000a1  ovs running  libvirtd running  gre-b1 → 10.250.2.11",
       "  vm1  on host-a1  10.99.0.11  52:54:00:00:00:01  running",
       "  inter-site link: unlimited",
     ]);

@@ -28,6 +28,7 @@ export function labDrivers(lab: Lab, guestDir: string, log: (line: string) => vo
           runDir: path.join(lab.hostDir(h.name), "qmp"),
           ovsDbSock: ovsPaths(lab.hostDir(h.name)).dbSock,
           underlayIp: h.underlayIp,
+          migrationIp: h.migrationIp,
           memoryTotalMiB: perHostMiB,
           storagePaths,
           log,

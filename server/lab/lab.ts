@@ -7,7 +7,7 @@ import "server-only";
 import fs from "node:fs";
 import path from "node:path";
 import { eq, op, OvsdbClient, Vswitch } from "../../controller/ovsdb";
-import { DEFAULT_TOPOLOGY, NS_PREFIX, planLab, type LabPlan, type LabTopology, type LabVm } from "./topology";
+import { DEFAULT_TOPOLOGY, MIGRATION_IF, NS_PREFIX, planLab, type LabPlan, type LabTopology, type LabVm } from "./topology";
 import type { VmDefinition } from "../hypervisors/driver";
 import { listNamespaces, missingBinaries, nsRun, run } from "./sh";
 import { LabStateFile, processAlive, stopProcess, type LabProcess } from "./state";
@@ -38,6 +38,7 @@ export interface LabStatus {
     ns: string;
     hypervisor: "libvirt" | "qemu";
     underlayIp: string;
+    migrationIp: string;
     dpid: string;
     ovsRunning: boolean;
     libvirtRunning: boolean | null;
@@ -108,6 +109,12 @@ export class Lab {
         await nsRun(p.routerNs, "ip", ["link", "add", br, "mtu", String(this.underlayMtu), "type", "bridge"]);
         await nsRun(p.routerNs, "ip", ["addr", "add", `${site.routerIp}/24`, "dev", br]);
         await nsRun(p.routerNs, "ip", ["link", "set", br, "up"]);
+        if (site.migration) {
+          const mbr = migrationBridge(site.name);
+          await nsRun(p.routerNs, "ip", ["link", "add", mbr, "mtu", String(this.underlayMtu), "type", "bridge"]);
+          await nsRun(p.routerNs, "ip", ["addr", "add", `${site.migration.routerIp}/24`, "dev", mbr]);
+          await nsRun(p.routerNs, "ip", ["link", "set", mbr, "up"]);
+        }
       }
       for (const host of p.hosts) await this.bringUpHost(host);
       for (const client of p.clients) await this.bringUpClient(client);
@@ -141,6 +148,7 @@ export class Lab {
     // not decapsulate, for up to the neighbour's ~30 s lifetime. eth0 has no address: no answers.
     await nsRun(h.ns, "sysctl", ["-q", "-w", "net.ipv4.conf.eth0.arp_ignore=1"]);
     await nsRun(h.ns, "ip", ["link", "set", "eth0", "mtu", String(this.underlayMtu), "up"]);
+    if (h.migrationNet) await this.bringUpMigrationNet(h);
 
     const dir = this.hostDir(h.name);
     const procs = await startOvs(h.ns, dir);
@@ -186,10 +194,28 @@ export class Lab {
 
     // A compute node's own libvirtd, bound to the underlay address (it needs br-phy and br-int).
     if (h.hypervisor === "libvirt") {
-      const lv = { hostName: h.name, ns: h.ns, underlayIp: h.underlayIp, hostDir: dir, ovsRunDir: ovsPaths(dir).dir, log: this.log };
+      const lv = { hostName: h.name, ns: h.ns, underlayIp: h.underlayIp, migrationIp: h.migrationIp, hostDir: dir, ovsRunDir: ovsPaths(dir).dir, log: this.log };
       await prepareLibvirtHost(lv);
       const proc = await startLibvirtd(lv);
       this.state.update((s) => s.processes.push({ name: proc.name, pid: proc.pid, marker: proc.marker }));
+    }
+  }
+
+  /**
+   * The host's migration network: a plain kernel interface routed through the router like the
+   * underlay (and limited with it by setWanRate), but outside Open vSwitch. A migration stream
+   * over br-phy costs each host's userspace datapath about half a core and held it to ~55 MiB/s
+   * here; real clouds give live migration a network of its own for the same reason.
+   */
+  private async bringUpMigrationNet(h: LabPlan["hosts"][number]): Promise<void> {
+    const p = this.plan;
+    const net = h.migrationNet!;
+    await run("ip", ["link", "add", net.routerIf, "netns", p.routerNs, "type", "veth", "peer", "name", MIGRATION_IF, "netns", h.ns]);
+    await nsRun(p.routerNs, "ip", ["link", "set", net.routerIf, "mtu", String(this.underlayMtu), "master", migrationBridge(h.site), "up"]);
+    await nsRun(h.ns, "ip", ["link", "set", MIGRATION_IF, "mtu", String(this.underlayMtu), "up"]);
+    await nsRun(h.ns, "ip", ["addr", "add", `${h.migrationIp}/${net.prefix}`, "dev", MIGRATION_IF]);
+    for (const other of p.sites) {
+      if (other.name !== h.site && other.migration) await nsRun(h.ns, "ip", ["route", "add", other.migration.cidr, "via", net.gateway]);
     }
   }
 
@@ -315,8 +341,9 @@ export class Lab {
   /** Limits the inter-site link (both directions) to `mbit`, or lifts the limit with null. */
   async setWanRate(mbit: number | null): Promise<void> {
     if (mbit !== null && !(mbit > 0 && mbit <= 100_000)) throw new Error("WAN rate must be between 0 and 100000 Mbit/s");
-    for (const site of this.plan.sites) {
-      const dev = siteBridge(site.name);
+    // Each site's underlay and migration network reach the router over links of this rate.
+    const devs = this.plan.sites.flatMap((site) => [siteBridge(site.name), ...(site.migration ? [migrationBridge(site.name)] : [])]);
+    for (const dev of devs) {
       if (mbit === null) await nsRun(this.plan.routerNs, "tc", ["qdisc", "del", "dev", dev, "root"]).catch(() => {});
       else await nsRun(this.plan.routerNs, "tc", ["qdisc", "replace", "dev", dev, "root", "tbf", "rate", `${mbit}mbit`, "burst", `${wanBurstKbit(mbit, this.underlayMtu)}kbit`, "latency", "400ms"]);
     }
@@ -342,6 +369,7 @@ export class Lab {
         ns: h.ns,
         hypervisor: h.hypervisor,
         underlayIp: h.underlayIp,
+        migrationIp: h.migrationIp,
         dpid: h.dpid,
         ovsRunning,
         libvirtRunning,
@@ -383,6 +411,10 @@ function hasLibvirt(plan: LabPlan): boolean {
 
 function siteBridge(site: string): string {
   return `s-${site}`;
+}
+
+function migrationBridge(site: string): string {
+  return `mb-${site}`;
 }
 
 async function checkPrerequisites(): Promise<void> {

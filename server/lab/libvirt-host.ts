@@ -22,8 +22,10 @@ export interface LibvirtHostOptions {
   hostName: string;
   /** Network namespace of the host (holds its br-phy/br-int). */
   ns: string;
-  /** Underlay address libvirtd listens on and incoming migrations use. */
+  /** Underlay address libvirtd listens on (and incoming migrations use without migrationIp). */
   underlayIp: string;
+  /** Address incoming migration streams are received on: the host's migration network; default underlayIp. */
+  migrationIp?: string;
   /** The lab host's directory; libvirt's trees go to <hostDir>/libvirt. */
   hostDir: string;
   /** The host's OVS run directory, the one holding db.sock. */
@@ -150,7 +152,7 @@ export async function prepareLibvirtHost(opts: LibvirtHostOptions): Promise<Libv
       if (f.endsWith(".conf") && fs.statSync(src).isFile()) fs.copyFileSync(src, path.join(p.etc, f));
     }
   }
-  const vars = { UNDERLAY_IP: opts.underlayIp, HOST_UUID: opts.hostUuid ?? hostUuidFor(opts.hostName), HOST_NAME: opts.hostName };
+  const vars = { UNDERLAY_IP: opts.underlayIp, MIGRATION_IP: opts.migrationIp ?? opts.underlayIp, HOST_UUID: opts.hostUuid ?? hostUuidFor(opts.hostName), HOST_NAME: opts.hostName };
   fs.writeFileSync(path.join(p.etc, "libvirtd.conf"), render("libvirtd.conf.in", vars));
   fs.writeFileSync(path.join(p.etc, "qemu.conf"), render("qemu.conf.in", vars));
   fs.writeFileSync(p.hostsFile, render("hosts.in", vars));
@@ -175,8 +177,8 @@ async function stopStale(p: LibvirtHostPaths, opts: LibvirtHostOptions): Promise
 function validate(opts: LibvirtHostOptions): void {
   if (!/^[a-z][a-z0-9-]{0,62}$/.test(opts.hostName)) throw new Error(`bad lab host name "${opts.hostName}"`);
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(opts.ns)) throw new Error(`bad namespace name "${opts.ns}"`);
-  if (!/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(opts.underlayIp) || opts.underlayIp.split(".").some((o) => Number(o) > 255)) {
-    throw new Error(`bad underlay address "${opts.underlayIp}"`);
+  for (const [what, ip] of [["underlay", opts.underlayIp], ["migration", opts.migrationIp ?? opts.underlayIp]] as const) {
+    if (!/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(ip) || ip.split(".").some((o) => Number(o) > 255)) throw new Error(`bad ${what} address "${ip}"`);
   }
   if (opts.hostUuid !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(opts.hostUuid)) {
     throw new Error(`bad host UUID "${opts.hostUuid}"`);

@@ -16,6 +16,12 @@ export function nsRun(ns: string, cmd: string, args: readonly string[], opts: { 
   return run("ip", ["netns", "exec", ns, cmd, ...args], opts);
 }
 
+/** Bytes an interface of a namespace has received, as its kernel counts them. */
+export async function rxBytes(ns: string, dev: string): Promise<number> {
+  const [link] = JSON.parse(await nsRun(ns, "ip", ["-j", "-s", "link", "show", "dev", dev])) as { stats64: { rx: { bytes: number } } }[];
+  return link!.stats64.rx.bytes;
+}
+
 export async function listNamespaces(): Promise<string[]> {
   const out = await run("ip", ["netns", "list"]);
   return out

@@ -27,6 +27,33 @@ describe("lab plan", () => {
     expect(p.hosts.every((h) => h.ns.startsWith("x-"))).toBe(true);
   });
 
+  it("gives each host an address on its site's migration network, or the underlay's without one", () => {
+    const p = planLab(TWO_BY_TWO, "x-");
+    expect(p.sites.map((s) => [s.name, s.migration])).toEqual([
+      ["a", { cidr: "10.251.1.0/24", routerIp: "10.251.1.1" }],
+      ["b", { cidr: "10.251.2.0/24", routerIp: "10.251.2.1" }],
+    ]);
+    expect(p.hosts.map((h) => [h.name, h.migrationIp, h.migrationNet?.gateway, h.migrationNet?.routerIf])).toEqual([
+      ["host-a1", "10.251.1.11", "10.251.1.1", "m-host-a1"],
+      ["host-a2", "10.251.1.12", "10.251.1.1", "m-host-a2"],
+      ["host-b1", "10.251.2.11", "10.251.2.1", "m-host-b1"],
+      ["host-b2", "10.251.2.12", "10.251.2.1", "m-host-b2"],
+    ]);
+    const plain = planLab({ overlay: "10.99.0.0/24", sites: [{ name: "a", underlay: "10.250.1.0/24", hosts: [{ name: "h", hypervisor: "qemu" }] }] });
+    expect(plain.sites[0]!.migration).toBeNull();
+    expect([plain.hosts[0]!.migrationIp, plain.hosts[0]!.migrationNet]).toEqual(["10.250.1.11", null]);
+    expect(() => planLab({ overlay: "10.99.0.0/24", sites: [{ name: "a", underlay: "10.250.1.0/24", migration: "10.250.1.0/24", hosts: [{ name: "h", hypervisor: "qemu" }] }] })).toThrow(/must differ/);
+    expect(() =>
+      planLab({
+        overlay: "10.99.0.0/24",
+        sites: [
+          { name: "a", underlay: "10.250.1.0/24", migration: "10.251.1.0/24", hosts: [{ name: "h", hypervisor: "qemu" }] },
+          { name: "b", underlay: "10.251.1.0/24", hosts: [{ name: "g", hypervisor: "qemu" }] },
+        ],
+      }),
+    ).toThrow(/distinct/);
+  });
+
   it("refuses topologies that cannot work, saying why", () => {
     expect(() => planLab({ ...DEFAULT_TOPOLOGY, overlay: "10.99.0.0/16" })).toThrow(/\/24/);
     expect(() => planLab({ overlay: "10.99.0.0/24", sites: [{ name: "a", underlay: "10.250.1.0/24", hosts: [{ name: "h", hypervisor: "qemu" }, { name: "h", hypervisor: "qemu" }] }] })).toThrow(/twice/);

@@ -14,6 +14,11 @@ export interface LabSiteSpec {
   name: string;
   /** Underlay /24 of the site, e.g. 10.250.1.0/24; .1 is the router, hosts from .11. */
   underlay: string;
+  /**
+   * The site's migration network, a /24 routed between sites like the underlay but kept out of
+   * Open vSwitch (each host's own kernel interface); absent: migration streams use the underlay.
+   */
+  migration?: string;
   hosts: LabHostSpec[];
 }
 
@@ -39,8 +44,8 @@ export interface LabTopology {
 export const DEFAULT_TOPOLOGY: LabTopology = {
   overlay: "10.99.0.0/24",
   sites: [
-    { name: "a", underlay: "10.250.1.0/24", hosts: [{ name: "host-a1", hypervisor: "libvirt" }] },
-    { name: "b", underlay: "10.250.2.0/24", hosts: [{ name: "host-b1", hypervisor: "libvirt" }] },
+    { name: "a", underlay: "10.250.1.0/24", migration: "10.251.1.0/24", hosts: [{ name: "host-a1", hypervisor: "libvirt" }] },
+    { name: "b", underlay: "10.250.2.0/24", migration: "10.251.2.0/24", hosts: [{ name: "host-b1", hypervisor: "libvirt" }] },
   ],
   vms: [
     { name: "vm1", host: "host-a1", memoryMiB: 256 },
@@ -51,8 +56,8 @@ export const DEFAULT_TOPOLOGY: LabTopology = {
 export const TWO_BY_TWO: LabTopology = {
   overlay: "10.99.0.0/24",
   sites: [
-    { name: "a", underlay: "10.250.1.0/24", hosts: [{ name: "host-a1", hypervisor: "libvirt" }, { name: "host-a2", hypervisor: "qemu" }] },
-    { name: "b", underlay: "10.250.2.0/24", hosts: [{ name: "host-b1", hypervisor: "libvirt" }, { name: "host-b2", hypervisor: "qemu" }] },
+    { name: "a", underlay: "10.250.1.0/24", migration: "10.251.1.0/24", hosts: [{ name: "host-a1", hypervisor: "libvirt" }, { name: "host-a2", hypervisor: "qemu" }] },
+    { name: "b", underlay: "10.250.2.0/24", migration: "10.251.2.0/24", hosts: [{ name: "host-b1", hypervisor: "libvirt" }, { name: "host-b2", hypervisor: "qemu" }] },
   ],
 };
 
@@ -60,8 +65,8 @@ export const TWO_BY_TWO: LabTopology = {
 export const QMP_PAIR: LabTopology = {
   overlay: "10.99.0.0/24",
   sites: [
-    { name: "a", underlay: "10.250.1.0/24", hosts: [{ name: "host-a2", hypervisor: "qemu" }] },
-    { name: "b", underlay: "10.250.2.0/24", hosts: [{ name: "host-b2", hypervisor: "qemu" }] },
+    { name: "a", underlay: "10.250.1.0/24", migration: "10.251.1.0/24", hosts: [{ name: "host-a2", hypervisor: "qemu" }] },
+    { name: "b", underlay: "10.250.2.0/24", migration: "10.251.2.0/24", hosts: [{ name: "host-b2", hypervisor: "qemu" }] },
   ],
   vms: [],
 };
@@ -79,6 +84,13 @@ export interface LabHost {
   gateway: string;
   /** veth end in the router namespace. */
   routerIf: string;
+  /**
+   * Where migration streams to this host go: its address on the site's migration network
+   * (interface MIGRATION_IF, outside OVS), or the underlay address when the site has none.
+   */
+  migrationIp: string;
+  /** The migration network's router side (veth end in the router namespace, gateway); null without one. */
+  migrationNet: { routerIf: string; gateway: string; prefix: number } | null;
   /** OpenFlow datapath id of br-int. */
   dpid: string;
   /** GRE tunnels from this host's br-int to every other host. */
@@ -114,7 +126,12 @@ export interface LabSite {
   name: string;
   underlay: string;
   routerIp: string;
+  /** The site's migration network and the router's address on it; null without one. */
+  migration: { cidr: string; routerIp: string } | null;
 }
+
+/** The host-side name of the migration network's interface. */
+export const MIGRATION_IF = "mig0";
 
 export interface LabPlan {
   nsPrefix: string;
@@ -161,7 +178,9 @@ export function planLab(t: LabTopology, nsPrefix = NS_PREFIX): LabPlan {
   const sites: LabSite[] = [];
   t.sites.forEach((s, si) => {
     const u = parseCidr24(s.underlay);
-    sites.push({ name: s.name, underlay: s.underlay, routerIp: addr(u.base, 1) });
+    const m = s.migration === undefined ? null : parseCidr24(s.migration);
+    if (s.migration !== undefined && s.migration === s.underlay) throw new Error(`site ${s.name}: the migration network must differ from the underlay`);
+    sites.push({ name: s.name, underlay: s.underlay, routerIp: addr(u.base, 1), migration: m ? { cidr: s.migration!, routerIp: addr(m.base, 1) } : null });
     s.hosts.forEach((h, hi) => {
       hosts.push({
         name: h.name,
@@ -172,6 +191,8 @@ export function planLab(t: LabTopology, nsPrefix = NS_PREFIX): LabPlan {
         underlayPrefix: 24,
         gateway: addr(u.base, 1),
         routerIf: `r-${h.name}`.slice(0, 15),
+        migrationIp: addr((m ?? u).base, 11 + hi),
+        migrationNet: m ? { routerIf: `m-${h.name}`.slice(0, 15), gateway: addr(m.base, 1), prefix: 24 } : null,
         dpid: (0xfe000000 + (si + 1) * 0x100 + hi + 1).toString(16).padStart(16, "0"),
         tunnels: [],
       });
@@ -216,5 +237,7 @@ export function planLab(t: LabTopology, nsPrefix = NS_PREFIX): LabPlan {
     };
   });
   if (new Set(vms.map((v) => v.name)).size !== vms.length) throw new Error("VM names must be unique");
+  const subnets = t.sites.flatMap((s) => [s.underlay, ...(s.migration ? [s.migration] : [])]);
+  if (new Set(subnets).size !== subnets.length) throw new Error("every site's underlay and migration network must be distinct /24s");
   return { nsPrefix, routerNs: `${nsPrefix}router`, sites, hosts, clients, vms, overlay: { cidr: t.overlay, prefix: 24, base: overlay.base.join(".") } };
 }

@@ -10,7 +10,7 @@ type Status = Extract<Outputs["lab"]["status"], { enabled: true }>;
 
 export function labText(s: Omit<Status, "enabled">): string {
   const lines = [s.up ? "lab: up" : "lab: down"];
-  for (const h of s.hosts) lines.push(`  ${h.name}  site ${h.site}  ${h.underlayIp}  dpid ${h.dpid}  ovs ${h.ovsRunning ? "running" : "stopped"}${h.libvirtRunning === null ? "" : `  libvirtd ${h.libvirtRunning ? "running" : "stopped"}`}  ${h.tunnels.join(", ")}`.trimEnd());
+  for (const h of s.hosts) lines.push(`  ${h.name}  site ${h.site}  ${h.underlayIp}${h.migrationIp !== h.underlayIp ? ` (migration ${h.migrationIp})` : ""}  dpid ${h.dpid}  ovs ${h.ovsRunning ? "running" : "stopped"}${h.libvirtRunning === null ? "" : `  libvirtd ${h.libvirtRunning ? "running" : "stopped"}`}  ${h.tunnels.join(", ")}`.trimEnd());
   for (const v of s.vms) lines.push(`  ${v.name}  on ${v.host}  ${v.ip}  ${v.mac}  ${v.state}`);
   for (const c of s.clients) lines.push(`  client-${c.site}  ${c.ip}  (ip netns exec ${c.ns} …)`);
   lines.push(`  inter-site link: ${s.wanRateMbit === null ? "unlimited" : `${s.wanRateMbit} Mbit/s`}`);

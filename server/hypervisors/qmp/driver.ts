@@ -32,8 +32,10 @@ export interface QmpDriverConfig {
   runDir: string;
   /** The host's OVSDB socket. */
   ovsDbSock: string;
-  /** Address incoming migration streams are received on. */
+  /** The host's underlay address (its tunnels' end). */
   underlayIp: string;
+  /** Address incoming migration streams are received on (a migration network); default underlayIp. */
+  migrationIp?: string;
   memoryTotalMiB: number;
   /** Directories VM kernels/initrds/console logs must live under (shared storage); empty = not checked. */
   storagePaths?: string[];
@@ -630,8 +632,8 @@ export class QmpDriver implements HypervisorDriver {
         await this.plug(rec, "inactive");
         await this.launch(rec, true);
         const port = await this.listenIncoming(def.name);
-        this.log(`${this.config.name}: waiting for ${def.name} on ${this.config.underlayIp}:${port}`);
-        return new QmpIncomingReservation(this, def.name, `tcp:${this.config.underlayIp}:${port}`, port);
+        this.log(`${this.config.name}: waiting for ${def.name} on ${this.incomingIp}:${port}`);
+        return new QmpIncomingReservation(this, def.name, `tcp:${this.incomingIp}:${port}`, port);
       } catch (e) {
         await this.discardIncoming(def.name);
         throw e;
@@ -651,6 +653,10 @@ export class QmpDriver implements HypervisorDriver {
     return ports;
   }
 
+  private get incomingIp(): string {
+    return this.config.migrationIp ?? this.config.underlayIp;
+  }
+
   private async listenIncoming(name: string): Promise<number> {
     const base = this.config.incomingPortBase ?? 49152;
     const busy = await this.listeningPorts();
@@ -660,7 +666,7 @@ export class QmpDriver implements HypervisorDriver {
       if (busy.has(port)) continue;
       tried++;
       try {
-        await this.qmp(name, "migrate-incoming", { uri: `tcp:${this.config.underlayIp}:${port}` });
+        await this.qmp(name, "migrate-incoming", { uri: `tcp:${this.incomingIp}:${port}` });
         return port;
       } catch (e) {
         // Someone took the port between the listing and the bind: try the next one.

@@ -1,5 +1,5 @@
 // Integration: QmpDriver on the lab's plain-QEMU hosts (host-a2 at site A, host-b2 at site B).
-// A guest boots on host-a2, live-migrates to host-b2 across the routed underlay while a site A
+// A guest boots on host-a2, live-migrates to host-b2 over the routed migration network while a site A
 // client keeps reaching it over GRE, a second migration is cancelled during pre-copy, and the
 // admission checks refuse what does not fit. One lab for the whole file.
 import { randomUUID } from "node:crypto";
@@ -11,8 +11,8 @@ import { OpenFlowController } from "../../../controller/controller";
 import { ovsUnavailableReason } from "../../../controller/ovsdb/testing/ovs-instance";
 import { Lab } from "../../lab/lab";
 import { ovsPaths } from "../../lab/ovs-daemons";
-import { listNamespaces, nsRun } from "../../lab/sh";
-import { TWO_BY_TWO } from "../../lab/topology";
+import { listNamespaces, nsRun, rxBytes } from "../../lab/sh";
+import { MIGRATION_IF, TWO_BY_TWO } from "../../lab/topology";
 import { ensureGuestImage, guestCmdline, waitForGuestReady, type GuestStatus } from "../../lab/guest/image";
 import { HypervisorError, type MigrationProgress, type SwitchoverEvent, type VmDefinition } from "../driver";
 import { QmpDriver } from "./driver";
@@ -117,6 +117,7 @@ describe.skipIf(unavailable)("QmpDriver on the two-site lab", () => {
           runDir: path.join(lab.hostDir(n), "qmp"),
           ovsDbSock: ovsPaths(lab.hostDir(n)).dbSock,
           underlayIp: host(n).underlayIp,
+          migrationIp: host(n).migrationIp,
           memoryTotalMiB: 1024,
           storagePaths,
         });
@@ -179,8 +180,11 @@ describe.skipIf(unavailable)("QmpDriver on the two-site lab", () => {
     const srcPids = qemuPidsWith(a2.marker(vmName));
     expect(srcPids).toHaveLength(1);
     const incoming = await b2.prepareIncoming(await a2.getVm(vmName), def);
-    expect(incoming.uri).toMatch(/^tcp:10\.250\.2\.12:\d+$/);
+    // The stream goes to host-b2's migration network, not its underlay (br-phy, inside OVS).
+    expect(incoming.uri).toMatch(/^tcp:10\.251\.2\.12:\d+$/);
     expect((await b2.getVm(vmName)).state).toBe("incoming");
+    const b2Ns = lab.plan.hosts.find((h) => h.name === "host-b2")!.ns;
+    const rxBefore = { mig: await rxBytes(b2Ns, MIGRATION_IF), underlay: await rxBytes(b2Ns, "eth0") };
     expect((await b2.facts()).memoryFreeMiB).toBe(1024 - 256);
 
     const events: MigrationProgress[] = [];
@@ -199,6 +203,12 @@ describe.skipIf(unavailable)("QmpDriver on the two-site lab", () => {
     expect(switchovers[1]!.at).toBeLessThanOrEqual(doneAt);
     // The final figures are QEMU's, read once it had filled them in (never a placeholder 0).
     expect(result.totalTimeMs).toBeGreaterThan(0);
+    // Every byte of the stream arrived over the migration network; the underlay carried only
+    // the probes' tunnelled traffic, a small fraction of it.
+    const sent = result.transferredBytes ?? 0;
+    expect(sent).toBeGreaterThan(1024 * 1024);
+    expect((await rxBytes(b2Ns, MIGRATION_IF)) - rxBefore.mig).toBeGreaterThanOrEqual(sent);
+    expect((await rxBytes(b2Ns, "eth0")) - rxBefore.underlay).toBeLessThan(sent / 10);
 
     expect(events.length).toBeGreaterThan(0);
     const order = ["setup", "active", "pre-switchover", "device", "completed"];
@@ -233,7 +243,7 @@ describe.skipIf(unavailable)("QmpDriver on the two-site lab", () => {
 
   it("cancels a slow migration back to host-a2 during pre-copy: source keeps serving, destination gone", async () => {
     const incoming = await a2.prepareIncoming(await b2.getVm(vmName), def);
-    expect(incoming.uri).toMatch(/^tcp:10\.250\.1\.12:\d+$/);
+    expect(incoming.uri).toMatch(/^tcp:10\.251\.1\.12:\d+$/);
     const destPids = qemuPidsWith(a2.marker(vmName));
     expect(destPids).toHaveLength(1);
 
