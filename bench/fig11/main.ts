@@ -363,6 +363,7 @@ async function migrateOnce(b: LabBench, g: Guest, driver: Fig11Driver, linkMbit:
     totalS: m.totalTimeMs / 1000,
     // 0 is a figure QEMU did not give (query-migrate answered without total-time): unknown, not instant.
     hypervisorTotalS: m.hypervisorTotalMs > 0 ? m.hypervisorTotalMs / 1000 : NaN,
+    hypervisorWallS: m.hypervisorWallMs !== null && m.hypervisorWallMs > 0 ? m.hypervisorWallMs / 1000 : NaN,
     downtimeMs: m.downtimeMs ?? NaN,
     transferredBytes: m.transferredBytes !== null ? Number(m.transferredBytes) : NaN,
     rounds: m.passes ?? NaN,
@@ -536,6 +537,7 @@ export function outcomeFromStdout(files: string[]): Fig11Outcome {
     ...r,
     // Older outputs stored QEMU's missing total-time as 0 (and NaN prints as null).
     hypervisorTotalS: typeof r.hypervisorTotalS === "number" && r.hypervisorTotalS > 0 ? r.hypervisorTotalS : NaN,
+    hypervisorWallS: typeof r.hypervisorWallS === "number" && r.hypervisorWallS > 0 ? r.hypervisorWallS : NaN,
     downtimeMs: typeof r.downtimeMs === "number" && !(r.downtimeMs === 0 && !(r.hypervisorTotalS > 0)) ? r.downtimeMs : NaN,
     transferredBytes: typeof r.transferredBytes === "number" ? r.transferredBytes : NaN,
     rounds: typeof r.rounds === "number" ? r.rounds : NaN,

@@ -22,6 +22,20 @@ describe("goals", () => {
     expect(g[0]).toMatchObject({ met: true });
     expect(g[1]).toMatchObject({ met: false });
     expect(g[1]!.detail).toMatch(/5\.00 s/);
+    expect(g[1]!.detail).toMatch(/no `virsh migrate` wall times/);
+  });
+
+  it("bounds libvirt's intercept by `virsh migrate`'s own line once its wall times are recorded", () => {
+    // Job 5 s + 0.01 s/MiB; virsh migrate 5.4 s + the same; Ferry 5.6 s: 0.2 s over virsh, met.
+    const withWall = (memoryMiB: number, ferryS: number, wallS: number) => ({ ...run(memoryMiB, ferryS, 5 + 0.01 * memoryMiB), hypervisorWallS: wallS });
+    const lv = buildSeries("libvirt", null, [withWall(512, 5.6 + 5.12, 5.4 + 5.12), withWall(1024, 5.6 + 10.24, 5.4 + 10.24)]);
+    expect(lv.points.map((p) => p.hypervisorWallS)).toEqual([5.4 + 5.12, 5.4 + 10.24]);
+    const [g] = goals([lv]);
+    expect(g).toMatchObject({ met: true });
+    expect(g!.detail).toMatch(/`virsh migrate` itself .* fits 0\.01000 × m \+ 5\.40 s/);
+    // 0.4 s over virsh migrate: not met.
+    const slow = buildSeries("libvirt", null, [withWall(512, 5.8 + 5.12, 5.4 + 5.12), withWall(1024, 5.8 + 10.24, 5.4 + 10.24)]);
+    expect(goals([slow])[0]).toMatchObject({ met: false });
   });
 
   it("checks every limited link at ≥ 90 % and names its worst point", () => {

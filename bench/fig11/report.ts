@@ -18,6 +18,11 @@ export function hypervisorFit(s: Fig11Series) {
   return linearFit(s.points.filter((p) => p.hypervisorTotalS > 0).map((p) => [p.memoryMiB, p.hypervisorTotalS] as const));
 }
 
+/** The line through the hypervisor's own migrate command's wall times (libvirt: `virsh migrate`). */
+export function wallFit(s: Fig11Series) {
+  return linearFit(s.points.filter((p) => p.hypervisorWallS > 0).map((p) => [p.memoryMiB, p.hypervisorWallS] as const));
+}
+
 export interface Goal {
   what: string;
   met: boolean | null;
@@ -31,11 +36,16 @@ export function goals(series: readonly Fig11Series[]): Goal[] {
   if (qmp) out.push({ what: "QMP hosts, LAN: intercept ≤ 1 s", met: qmp.fit ? qmp.fit.intercept <= 1 : null, detail: qmp.fit ? `intercept ${n(qmp.fit.intercept)} s` : "no fit (fewer than two sizes)" });
   const lv = series.find((s) => s.driver === "libvirt" && s.link === "lan");
   if (lv) {
+    // libvirt's own set-up is what a plain `virsh migrate` costs around its job; its line's
+    // intercept is the bound. Older runs recorded only the job time, whose line leaves the set-up out.
+    const wall = wallFit(lv);
     const hv = hypervisorFit(lv);
+    const ref = wall ?? hv;
+    const refText = wall ? "`virsh migrate` itself (its wall time, libvirt's set-up included) fits" : "libvirt's own job (its \"time elapsed\"; no `virsh migrate` wall times recorded) fits";
     out.push({
       what: "libvirt hosts, LAN: intercept ≤ libvirt's own fixed cost + 0.3 s",
-      met: lv.fit && hv ? lv.fit.intercept <= hv.intercept + 0.3 : null,
-      detail: lv.fit && hv ? `intercept ${n(lv.fit.intercept)} s; libvirt's own job (its "time elapsed") fits ${lineText(hv.slope, hv.intercept)} s (m in MiB)` : "no fit",
+      met: lv.fit && ref ? lv.fit.intercept <= ref.intercept + 0.3 : null,
+      detail: lv.fit && ref ? `intercept ${n(lv.fit.intercept)} s; ${refText} ${lineText(ref.slope, ref.intercept)} s (m in MiB)` : "no fit",
     });
   }
   for (const s of series.filter((x) => x.linkMbit !== null && x.points.length)) {
@@ -63,25 +73,26 @@ export function renderPage(out: Fig11Outcome, previous = ""): string {
   L.push("");
   L.push("## Fitted lines (total time = slope × memory + intercept)");
   L.push("");
-  L.push("| series | slope (s/MiB) | intercept (s) | R² | sizes | libvirt/QEMU's own line |");
-  L.push("| --- | --- | --- | --- | --- | --- |");
-  L.push(`| paper (Xen, LAN) | ${PAPER_FIT.slope} | ${PAPER_FIT.intercept} | — | 512–4096 MB | — |`);
+  L.push("| series | slope (s/MiB) | intercept (s) | R² | sizes | libvirt/QEMU's own line | `virsh migrate`'s line |");
+  L.push("| --- | --- | --- | --- | --- | --- | --- |");
+  L.push(`| paper (Xen, LAN) | ${PAPER_FIT.slope} | ${PAPER_FIT.intercept} | — | 512–4096 MB | — | — |`);
   for (const s of results.series) {
     const hv = hypervisorFit(s);
-    L.push(`| ${seriesName(s)} | ${n(s.fit?.slope, 5)} | ${n(s.fit?.intercept)} | ${n(s.fit?.r2, 3)} | ${s.points.map((p) => p.memoryMiB).join(", ") || "—"} | ${hv ? lineText(hv.slope, hv.intercept) : "—"} |`);
+    const wall = wallFit(s);
+    L.push(`| ${seriesName(s)} | ${n(s.fit?.slope, 5)} | ${n(s.fit?.intercept)} | ${n(s.fit?.r2, 3)} | ${s.points.map((p) => p.memoryMiB).join(", ") || "—"} | ${hv ? lineText(hv.slope, hv.intercept) : "—"} | ${wall ? lineText(wall.slope, wall.intercept) : "—"} |`);
   }
   L.push("");
   L.push("## Points (medians over the good runs)");
   L.push("");
-  L.push("Total is Ferry's (pre-checks to activation); hypervisor is the hypervisor's own job time; overhead is their difference.");
+  L.push("Total is Ferry's (pre-checks to activation); hypervisor is the hypervisor's own job time; overhead is their difference; `virsh migrate` is that command's own wall time on libvirt hosts (libvirt's set-up and finish around its job).");
   L.push("");
-  L.push("| series | memory (MiB) | total (s) | hypervisor (s) | overhead (s) | downtime (ms) | transferred (MiB) | rounds | runs |");
-  L.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  L.push("| series | memory (MiB) | total (s) | hypervisor (s) | overhead (s) | `virsh migrate` (s) | downtime (ms) | transferred (MiB) | rounds | runs |");
+  L.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const s of results.series) {
     for (const p of s.points) {
       // A hypervisor total of 0 is one the backend did not report (medians over no figure give 0).
       const hv = p.hypervisorTotalS > 0 ? p.hypervisorTotalS : NaN;
-      L.push(`| ${seriesName(s)} | ${p.memoryMiB} | ${n(p.totalS)} | ${n(hv)} | ${n(p.totalS - hv)} | ${hv > 0 ? n(p.downtimeMs, 0) : "—"} | ${n(p.transferredBytes / 2 ** 20, 0)} | ${p.rounds} | ${p.runs} |`);
+      L.push(`| ${seriesName(s)} | ${p.memoryMiB} | ${n(p.totalS)} | ${n(hv)} | ${n(p.totalS - hv)} | ${p.hypervisorWallS > 0 ? n(p.hypervisorWallS) : "—"} | ${hv > 0 ? n(p.downtimeMs, 0) : "—"} | ${n(p.transferredBytes / 2 ** 20, 0)} | ${p.rounds} | ${p.runs} |`);
     }
   }
   const limited = results.series.filter((s) => s.linkMbit !== null && s.points.length);

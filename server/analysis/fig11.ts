@@ -12,6 +12,8 @@ export interface Fig11Point {
   memoryMiB: number;
   totalS: number;
   hypervisorTotalS: number;
+  /** The hypervisor's own migrate command, start to exit (libvirt: `virsh migrate`); 0 when none was recorded. */
+  hypervisorWallS: number;
   downtimeMs: number;
   transferredBytes: number;
   rounds: number;
@@ -39,6 +41,8 @@ export interface Fig11Run {
   memoryMiB: number;
   totalS: number;
   hypervisorTotalS: number;
+  /** NaN or absent: not recorded (QMP hosts have no such command; runs before 2026-12-07 lack it). */
+  hypervisorWallS?: number;
   downtimeMs: number;
   transferredBytes: number;
   rounds: number;
@@ -68,6 +72,7 @@ export function pointsFromRuns(runs: readonly Fig11Run[]): Fig11Point[] {
       memoryMiB,
       totalS: medianOf(rs.map((r) => r.totalS)),
       hypervisorTotalS: medianOf(rs.map((r) => r.hypervisorTotalS)),
+      hypervisorWallS: medianOf(rs.map((r) => r.hypervisorWallS ?? NaN)),
       downtimeMs: medianOf(rs.map((r) => r.downtimeMs)),
       transferredBytes: Math.round(medianOf(rs.map((r) => r.transferredBytes))),
       // A whole number of rounds (the dashboard reads it as an integer).
@@ -112,7 +117,7 @@ export function orderForSummary(series: readonly Fig11Series[]): Fig11Series[] {
 
 /** CSV of every point (one row per series and memory size), with its floor on limited links. */
 export function toCsv(res: Fig11Results): string {
-  const head = "driver,link,link_mbit,memory_mib,total_s,hypervisor_total_s,downtime_ms,transferred_bytes,rounds,runs,floor_s,effective_mbit,utilisation";
+  const head = "driver,link,link_mbit,memory_mib,total_s,hypervisor_total_s,downtime_ms,transferred_bytes,rounds,runs,floor_s,effective_mbit,utilisation,hypervisor_wall_s";
   const rows = [head];
   for (const s of res.series) {
     const uses = new Map(seriesLinkUse(s).map((u) => [u.memoryMiB, u]));
@@ -133,6 +138,7 @@ export function toCsv(res: Fig11Results): string {
           u ? r(u.floorS, 3) : "",
           u?.effectiveMbit != null ? r(u.effectiveMbit, 1) : "",
           u?.utilisation != null ? r(u.utilisation, 3) : "",
+          p.hypervisorWallS > 0 ? r(p.hypervisorWallS, 3) : "",
         ].join(","),
       );
     }

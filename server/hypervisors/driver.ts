@@ -77,7 +77,13 @@ export interface MigrationProgress {
 export interface MigrationResult {
   /** Pause at stop-and-copy as the hypervisor measured it. */
   downtimeMs?: number;
+  /** The hypervisor's own figure for its migration job. */
   totalTimeMs: number;
+  /**
+   * Wall time of the hypervisor's own migrate command from start to exit, where the driver runs
+   * one (libvirt: `virsh migrate`, its set-up and finish included).
+   */
+  commandWallMs?: number;
   transferredBytes?: number;
   passes?: number;
 }

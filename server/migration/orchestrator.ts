@@ -386,6 +386,7 @@ export class Orchestrator {
             switchoverMs,
             totalTimeMs: Date.now() - startedAt,
             hypervisorTotalMs: result.totalTimeMs,
+            hypervisorWallMs: result.commandWallMs ?? null,
             transferredBytes: result.transferredBytes !== undefined ? BigInt(Math.round(result.transferredBytes)) : null,
             passes: result.passes ?? null,
             networkSnapshot,

@@ -777,6 +777,7 @@ class LibvirtMigration {
     return {
       downtimeMs: job?.downtimeMs,
       totalTimeMs: job?.timeElapsedMs ?? wallMs,
+      commandWallMs: wallMs,
       transferredBytes: job?.memoryProcessed ?? job?.dataProcessed ?? last?.memoryProcessed,
       passes: job?.iteration ?? last?.iteration,
     };

@@ -131,6 +131,9 @@ describe.skipIf(unavailable)("libvirt driver on the two-site lab", () => {
     expect(samples.at(-1)!.status).toBe("completed");
     expect(result.totalTimeMs).toBeGreaterThan(0);
     expect(result.totalTimeMs).toBeLessThanOrEqual(wall + 1_000);
+    // virsh migrate ran from before the job began until after it ended, and within our own wait.
+    expect(result.commandWallMs).toBeGreaterThanOrEqual(result.totalTimeMs);
+    expect(result.commandWallMs).toBeLessThanOrEqual(wall);
     expect(result.downtimeMs).toBeGreaterThanOrEqual(0);
     expect(result.transferredBytes).toBeGreaterThan(10 * 1024 * 1024);
     expect(result.passes).toBeGreaterThanOrEqual(1);

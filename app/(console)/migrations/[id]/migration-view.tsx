@@ -140,6 +140,7 @@ export function MigrationView({ id }: { id: string }) {
           <dl className="mt-3 space-y-1 text-sm">
             <Figure label="total (Ferry)" value={d.totalTimeMs === null ? "—" : `${(d.totalTimeMs / 1000).toFixed(2)} s`} />
             <Figure label="total (hypervisor)" value={d.hypervisorTotalMs === null ? "—" : `${(d.hypervisorTotalMs / 1000).toFixed(2)} s`} />
+            {d.hypervisorWallMs !== null && d.hypervisorWallMs !== undefined && <Figure label="virsh migrate, start to exit" value={`${(d.hypervisorWallMs / 1000).toFixed(2)} s`} />}
             <Figure label="pause seen by the guest (Ferry)" value={d.pauseMs === null || d.pauseMs === undefined ? "—" : `${Math.round(d.pauseMs)} ms`} />
             <Figure label="network moved, after the pause began" value={d.switchoverMs === null ? "—" : `${Math.round(d.switchoverMs)} ms`} />
           </dl>
