@@ -4,8 +4,10 @@
 // a SQLite registry, the lab's drivers and two Orchestrators that differ only in `relocate`.
 // Per run, with X→Y alternating A→B, B→A, …:
 //   1. Ferry:     orchestrated X→Y, relocation on, probed from client A;
-//   2. direct:    Y→X through the hypervisor drivers alone, timed and probed (the overhead reference);
-//   3. baseline:  orchestrated X→Y, relocation off (plain learning), probed from client A.
+//   2. baseline:  orchestrated Y→X, relocation off (plain learning), probed from client A;
+//   3. direct:    X→Y through the hypervisor drivers alone, timed and probed (the overhead
+//                 reference: the same direction as Ferry's, since one direction of a pair can be
+//                 steadily slower than the other).
 // Between 1 and 2 the VM is also paused and resumed where it is (in place), for as long as
 // Ferry's pause lasted, to show the gap a client sees when nothing moves.
 // Every loop is bounded; everything started is stopped on exit, error or signal.
@@ -83,6 +85,8 @@ interface ProbedRun {
   /** Ferry's own downtime: source paused → destination running, from the hypervisors' events. */
   pauseMs: number | null;
   wallMs: number;
+  /** CPU time (user + system) of this process during the migration. */
+  benchCpuMs: number;
   probes: { sent: number; ok: number; failed: number; maxLateMs: number; rttP50Ms: number | null; rttP99Ms: number | null; stop: string };
   /**
    * ms relative to the pause start as the orchestrator sees it: the moment it learned the
@@ -109,6 +113,8 @@ interface DirectRun {
   /** The reference the overhead is computed against (see referenceMs()). */
   referenceMs: number;
   wallMs: number;
+  /** CPU time (user + system) of this process during the migration. */
+  benchCpuMs: number;
   reserveMs: number;
   hypervisorTotalMs: number;
   downtimeMs: number | null;
@@ -509,12 +515,16 @@ async function probedMigration(b: Bench, o: Options, run: number, variant: Varia
   let id: string;
   const t0 = Date.now();
   let settledAt = 0;
+  let cpu0 = process.cpuUsage();
+  let cpuMs = 0;
   try {
     // A steady stream of answers before the migration starts.
     await sleep(300);
+    cpu0 = process.cpuUsage();
     ({ id } = await b.orch[variant].start({ vmName: b.vm.name, destHost: to, user: USER }));
     await withTimeout(b.orch[variant].settled(id), MIGRATION_LIMIT_MS, `migration ${from}→${to}`);
     settledAt = Date.now();
+    cpuMs = cpuMsSince(cpu0);
     await answersFlowAgain(prober, o, settledAt);
   } finally {
     off();
@@ -542,6 +552,8 @@ async function probedMigration(b: Bench, o: Options, run: number, variant: Varia
     switchoverMs: m.switchoverMs,
     pauseMs: m.pauseMs,
     wallMs: settledAt - t0,
+    // CPU this process (orchestrator, controller, drivers) spent from the start to settling.
+    benchCpuMs: cpuMs,
     probes: { sent: probe.sent, ok: probe.ok, failed: probe.failed, maxLateMs: probe.maxLateMs, rttP50Ms: probe.rttP50Ms, rttP99Ms: probe.rttP99Ms, stop: probe.reason },
     timelineOrigin: pause,
     timeline: {
@@ -591,8 +603,11 @@ async function directMigration(b: Bench, o: Options, run: number, from: string, 
   let wallMs = 0;
   let result;
   let probe: ProbeResult;
+  let cpu0 = process.cpuUsage();
+  let cpuMs = 0;
   try {
     await sleep(300);
+    cpu0 = process.cpuUsage();
     if (o.pair === "libvirt") {
       // The issue's reference: libvirt's own peer-to-peer migration, nothing of Ferry around it.
       const destIp = b.lab.plan.hosts.find((h) => h.name === to)!.underlayIp;
@@ -610,6 +625,7 @@ async function directMigration(b: Bench, o: Options, run: number, from: string, 
       result = await withTimeout(handle.done, MIGRATION_LIMIT_MS, `direct migration ${from}→${to}`);
       wallMs = Date.now() - t0;
     }
+    cpuMs = cpuMsSince(cpu0);
     await answersFlowAgain(prober, o, Date.now());
   } finally {
     [probe, pings] = await Promise.all([prober.stop(), pinger.stop()]);
@@ -621,6 +637,7 @@ async function directMigration(b: Bench, o: Options, run: number, from: string, 
     // libvirt: `virsh migrate --live --p2p` alone, timed here; QMP: reservation + QEMU's own total-time.
     referenceMs: o.pair === "libvirt" ? wallMs : reserveMs + result.totalTimeMs,
     wallMs,
+    benchCpuMs: cpuMs,
     reserveMs,
     hypervisorTotalMs: result.totalTimeMs,
     downtimeMs: result.downtimeMs ?? null,
@@ -690,6 +707,11 @@ function virsh(uri: string, args: string[]): Promise<void> {
 }
 
 /** `virsh migrate --live --p2p --persistent --undefinesource`, as an administrator would type it. */
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return Math.round((d.user + d.system) / 1000);
+}
+
 function virshMigrate(srcUri: string, vm: string, destUri: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn("virsh", ["-q", "-c", srcUri, "migrate", "--live", "--p2p", "--persistent", "--undefinesource", vm, destUri], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, LC_ALL: "C" } });
@@ -777,12 +799,12 @@ export async function main(argv: string[]): Promise<number> {
       const p = await inPlacePause(b, o, k + 1, y, Math.round(f.pauseMs ?? 300));
       inPlace.push(p);
       process.stdout.write(JSON.stringify({ variant: "in-place", ...p }) + "\n");
-      const d = await directMigration(b, o, k + 1, y, x);
-      direct.push(d);
-      process.stdout.write(JSON.stringify({ variant: "direct", ...d }) + "\n");
-      const base = await probedMigration(b, o, k + 1, "baseline", x, y);
+      const base = await probedMigration(b, o, k + 1, "baseline", y, x);
       baseline.push(base);
       process.stdout.write(JSON.stringify(base) + "\n");
+      const d = await directMigration(b, o, k + 1, x, y);
+      direct.push(d);
+      process.stdout.write(JSON.stringify({ variant: "direct", ...d }) + "\n");
       log(`run ${k + 1}/${o.runs} ${x}→${y}: ferry gap ${f.gapMs} ms, echo gap ${f.icmpGapMs} ms (pause ${f.pauseMs} ms, downtime ${f.downtimeMs} ms, total ${f.totalTimeMs} ms), in place gap ${p.gapMs} ms, echo gap ${p.icmpGapMs} ms (pause ${p.pauseMs} ms), direct ${d.referenceMs} ms, baseline gap ${base.gapMs} ms, echo gap ${base.icmpGapMs} ms (downtime ${base.downtimeMs} ms)`);
     }
     const overhead = ferry.map((f, i) => (f.totalTimeMs ?? NaN) - direct[i]!.referenceMs);
