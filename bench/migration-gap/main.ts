@@ -87,6 +87,11 @@ interface ProbedRun {
   wallMs: number;
   /** CPU time (user + system) of this process during the migration. */
   benchCpuMs: number;
+  /** CPU (ms) of the machine's processes by command name during the migration, the 8 largest. */
+  machineCpuMs: Record<string, number>;
+  /** The hypervisor's rounds and bytes sent. */
+  passes: number | null;
+  transferredBytes: number | null;
   probes: { sent: number; ok: number; failed: number; maxLateMs: number; rttP50Ms: number | null; rttP99Ms: number | null; stop: string };
   /**
    * ms relative to the pause start as the orchestrator sees it: the moment it learned the
@@ -115,6 +120,11 @@ interface DirectRun {
   wallMs: number;
   /** CPU time (user + system) of this process during the migration. */
   benchCpuMs: number;
+  /** CPU (ms) of the machine's processes by command name during the migration, the 8 largest. */
+  machineCpuMs: Record<string, number>;
+  /** The hypervisor's rounds and bytes sent. */
+  passes: number | null;
+  transferredBytes: number | null;
   reserveMs: number;
   hypervisorTotalMs: number;
   downtimeMs: number | null;
@@ -517,14 +527,17 @@ async function probedMigration(b: Bench, o: Options, run: number, variant: Varia
   let settledAt = 0;
   let cpu0 = process.cpuUsage();
   let cpuMs = 0;
+  let machineCpu: Record<string, number> = {};
   try {
     // A steady stream of answers before the migration starts.
     await sleep(300);
     cpu0 = process.cpuUsage();
+    const machine0 = cpuByPid();
     ({ id } = await b.orch[variant].start({ vmName: b.vm.name, destHost: to, user: USER }));
     await withTimeout(b.orch[variant].settled(id), MIGRATION_LIMIT_MS, `migration ${from}→${to}`);
     settledAt = Date.now();
     cpuMs = cpuMsSince(cpu0);
+    machineCpu = cpuDiff(machine0, cpuByPid());
     await answersFlowAgain(prober, o, settledAt);
   } finally {
     off();
@@ -549,11 +562,14 @@ async function probedMigration(b: Bench, o: Options, run: number, variant: Varia
     downtimeMs: m.downtimeMs,
     totalTimeMs: m.totalTimeMs,
     hypervisorTotalMs: m.hypervisorTotalMs,
+    passes: m.passes,
+    transferredBytes: m.transferredBytes === null ? null : Number(m.transferredBytes),
     switchoverMs: m.switchoverMs,
     pauseMs: m.pauseMs,
     wallMs: settledAt - t0,
     // CPU this process (orchestrator, controller, drivers) spent from the start to settling.
     benchCpuMs: cpuMs,
+    machineCpuMs: machineCpu,
     probes: { sent: probe.sent, ok: probe.ok, failed: probe.failed, maxLateMs: probe.maxLateMs, rttP50Ms: probe.rttP50Ms, rttP99Ms: probe.rttP99Ms, stop: probe.reason },
     timelineOrigin: pause,
     timeline: {
@@ -601,13 +617,16 @@ async function directMigration(b: Bench, o: Options, run: number, from: string, 
   let t0 = 0;
   let reserveMs = 0;
   let wallMs = 0;
-  let result;
+  let result: { totalTimeMs: number; downtimeMs?: number; passes?: number; transferredBytes?: number };
   let probe: ProbeResult;
   let cpu0 = process.cpuUsage();
   let cpuMs = 0;
+  let machine0 = new Map<number, { comm: string; ms: number }>();
+  let machineCpu: Record<string, number> = {};
   try {
     await sleep(300);
     cpu0 = process.cpuUsage();
+    machine0 = cpuByPid();
     if (o.pair === "libvirt") {
       // The issue's reference: libvirt's own peer-to-peer migration, nothing of Ferry around it.
       const destIp = b.lab.plan.hosts.find((h) => h.name === to)!.underlayIp;
@@ -626,6 +645,7 @@ async function directMigration(b: Bench, o: Options, run: number, from: string, 
       wallMs = Date.now() - t0;
     }
     cpuMs = cpuMsSince(cpu0);
+    machineCpu = cpuDiff(machine0, cpuByPid());
     await answersFlowAgain(prober, o, Date.now());
   } finally {
     [probe, pings] = await Promise.all([prober.stop(), pinger.stop()]);
@@ -638,8 +658,11 @@ async function directMigration(b: Bench, o: Options, run: number, from: string, 
     referenceMs: o.pair === "libvirt" ? wallMs : reserveMs + result.totalTimeMs,
     wallMs,
     benchCpuMs: cpuMs,
+    machineCpuMs: machineCpu,
     reserveMs,
     hypervisorTotalMs: result.totalTimeMs,
+    passes: result.passes ?? null,
+    transferredBytes: result.transferredBytes ?? null,
     downtimeMs: result.downtimeMs ?? null,
     gapMs: longestGap(probe).gapMs,
     icmpGapMs: longestGap(pings).gapMs,
@@ -707,6 +730,36 @@ function virsh(uri: string, args: string[]): Promise<void> {
 }
 
 /** `virsh migrate --live --p2p --persistent --undefinesource`, as an administrator would type it. */
+/** CPU time (ms) of every process on the machine by pid, with its command name: a snapshot to diff. */
+function cpuByPid(): Map<number, { comm: string; ms: number }> {
+  const tick = 10; // USER_HZ is 100 on Linux: 10 ms per tick
+  const out = new Map<number, { comm: string; ms: number }>();
+  for (const e of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      // Kernel workers rename themselves after their current work item: one name for all.
+      const comm = stat.slice(stat.indexOf("(") + 1, close).replace(/^kworker\/.*/, "kworker");
+      const f = stat.slice(close + 2).split(" ");
+      out.set(Number(e), { comm, ms: (Number(f[11]) + Number(f[12])) * tick });
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return out;
+}
+
+/** CPU spent between two snapshots, summed by command name, the 8 largest (what ended meanwhile is not counted). */
+function cpuDiff(before: Map<number, { comm: string; ms: number }>, after: Map<number, { comm: string; ms: number }>): Record<string, number> {
+  const by = new Map<string, number>();
+  for (const [pid, a] of after) {
+    const d = a.ms - (before.get(pid)?.ms ?? 0);
+    if (d > 0) by.set(a.comm, (by.get(a.comm) ?? 0) + d);
+  }
+  return Object.fromEntries([...by].sort((x, y) => y[1] - x[1]).slice(0, 8));
+}
+
 function cpuMsSince(start: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(start);
   return Math.round((d.user + d.system) / 1000);
@@ -728,7 +781,7 @@ function virshMigrate(srcUri: string, vm: string, destUri: string): Promise<void
 }
 
 /** libvirt's figures for the migration that just ended (the destination keeps them). */
-async function libvirtCompletedJob(uri: string, vm: string): Promise<{ totalTimeMs: number; downtimeMs?: number }> {
+async function libvirtCompletedJob(uri: string, vm: string): Promise<{ totalTimeMs: number; downtimeMs?: number; passes?: number; transferredBytes?: number }> {
   const out = await new Promise<string>((resolve) => {
     const child = spawn("virsh", ["-q", "-c", uri, "domjobinfo", vm, "--completed", "--rawstats"], { stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, LC_ALL: "C" } });
     let text = "";
@@ -737,7 +790,7 @@ async function libvirtCompletedJob(uri: string, vm: string): Promise<{ totalTime
     child.on("error", () => resolve(""));
   });
   const job = parseDomJobInfo(out);
-  return { totalTimeMs: job.timeElapsedMs ?? 0, downtimeMs: job.downtimeMs };
+  return { totalTimeMs: job.timeElapsedMs ?? 0, downtimeMs: job.downtimeMs, passes: job.iteration, transferredBytes: job.memoryProcessed ?? job.dataProcessed };
 }
 
 /** The VM at rest, probed for 3 s per setting: how fast and how reliably it answers. */
