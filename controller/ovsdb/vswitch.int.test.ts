@@ -85,7 +85,9 @@ describe.skipIf(!!unavailable)('Vswitch against ovsdb-server + ovs-vswitchd', ()
     expect((await ovs.vsctl(['get-controller', BR])).split('\n').sort()).toEqual(['tcp:127.0.0.1:6653', `unix:${ctlSock}`].sort());
     expect(await get('Bridge', BR, 'other_config:datapath-id')).toBe(DPID);
     expect(await get('Interface', BR, 'type')).toBe('internal');
-    // The datapath device exists only inside the instance's namespace.
+    // The datapath device exists only inside the instance's namespace, once ovs-vswitchd has
+    // applied the committed transaction (it does so after the commit, not with it).
+    expect(await vs.waitForOfport(BR, 10_000)).toBeGreaterThanOrEqual(0);
     await ovs.exec('ip', ['link', 'show', BR]);
     expect(await rootNsHasLink(BR)).toBe(false);
   });
