@@ -13,14 +13,19 @@ const lineText = (slope: number, intercept: number) => `${n(slope, 5)} × m ${in
 
 const n = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? "—" : x.toFixed(d));
 
+/** The line through one recorded time of a series' points (0: not recorded at that size). */
+function lineThrough(s: Fig11Series, key: "hypervisorTotalS" | "hypervisorWallS") {
+  return linearFit(s.points.filter((p) => p[key] > 0).map((p) => [p.memoryMiB, p[key]] as const));
+}
+
 /** The line through the hypervisor's own totals: its intercept is the hypervisor's fixed cost. */
 export function hypervisorFit(s: Fig11Series) {
-  return linearFit(s.points.filter((p) => p.hypervisorTotalS > 0).map((p) => [p.memoryMiB, p.hypervisorTotalS] as const));
+  return lineThrough(s, "hypervisorTotalS");
 }
 
 /** The line through the hypervisor's own migrate command's wall times (libvirt: `virsh migrate`). */
 export function wallFit(s: Fig11Series) {
-  return linearFit(s.points.filter((p) => p.hypervisorWallS > 0).map((p) => [p.memoryMiB, p.hypervisorWallS] as const));
+  return lineThrough(s, "hypervisorWallS");
 }
 
 export interface Goal {

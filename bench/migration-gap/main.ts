@@ -73,7 +73,21 @@ interface ProbeResult {
   okAt: number[];
 }
 
-interface ProbedRun {
+/** What a migration cost the machine and how much the hypervisor moved (probed and direct runs alike). */
+interface RunCost extends CpuCost {
+  /** The hypervisor's rounds and bytes sent. */
+  passes: number | null;
+  transferredBytes: number | null;
+}
+
+interface CpuCost {
+  /** CPU time (user + system) of this process during the migration. */
+  benchCpuMs: number;
+  /** CPU (ms) of the machine's processes by command name during the migration, the 8 largest. */
+  machineCpuMs: Record<string, number>;
+}
+
+interface ProbedRun extends RunCost {
   run: number;
   variant: Variant;
   dir: string;
@@ -85,13 +99,6 @@ interface ProbedRun {
   /** Ferry's own downtime: source paused → destination running, from the hypervisors' events. */
   pauseMs: number | null;
   wallMs: number;
-  /** CPU time (user + system) of this process during the migration. */
-  benchCpuMs: number;
-  /** CPU (ms) of the machine's processes by command name during the migration, the 8 largest. */
-  machineCpuMs: Record<string, number>;
-  /** The hypervisor's rounds and bytes sent. */
-  passes: number | null;
-  transferredBytes: number | null;
   probes: { sent: number; ok: number; failed: number; maxLateMs: number; rttP50Ms: number | null; rttP99Ms: number | null; stop: string };
   /**
    * ms relative to the pause start as the orchestrator sees it: the moment it learned the
@@ -112,19 +119,12 @@ interface ProbedRun {
   phasesMs: Record<string, number | null>;
 }
 
-interface DirectRun {
+interface DirectRun extends RunCost {
   run: number;
   dir: string;
   /** The reference the overhead is computed against (see referenceMs()). */
   referenceMs: number;
   wallMs: number;
-  /** CPU time (user + system) of this process during the migration. */
-  benchCpuMs: number;
-  /** CPU (ms) of the machine's processes by command name during the migration, the 8 largest. */
-  machineCpuMs: Record<string, number>;
-  /** The hypervisor's rounds and bytes sent. */
-  passes: number | null;
-  transferredBytes: number | null;
   reserveMs: number;
   hypervisorTotalMs: number;
   downtimeMs: number | null;
@@ -525,19 +525,15 @@ async function probedMigration(b: Bench, o: Options, run: number, variant: Varia
   let id: string;
   const t0 = Date.now();
   let settledAt = 0;
-  let cpu0 = process.cpuUsage();
-  let cpuMs = 0;
-  let machineCpu: Record<string, number> = {};
+  let cost: CpuCost = { benchCpuMs: 0, machineCpuMs: {} };
   try {
     // A steady stream of answers before the migration starts.
     await sleep(300);
-    cpu0 = process.cpuUsage();
-    const machine0 = cpuByPid();
+    const meter = startCpuMeter();
     ({ id } = await b.orch[variant].start({ vmName: b.vm.name, destHost: to, user: USER }));
     await withTimeout(b.orch[variant].settled(id), MIGRATION_LIMIT_MS, `migration ${from}→${to}`);
     settledAt = Date.now();
-    cpuMs = cpuMsSince(cpu0);
-    machineCpu = cpuDiff(machine0, cpuByPid());
+    cost = meter.stop();
     await answersFlowAgain(prober, o, settledAt);
   } finally {
     off();
@@ -567,9 +563,8 @@ async function probedMigration(b: Bench, o: Options, run: number, variant: Varia
     switchoverMs: m.switchoverMs,
     pauseMs: m.pauseMs,
     wallMs: settledAt - t0,
-    // CPU this process (orchestrator, controller, drivers) spent from the start to settling.
-    benchCpuMs: cpuMs,
-    machineCpuMs: machineCpu,
+    // CPU this process (orchestrator, controller, drivers) and the machine spent from the start to settling.
+    ...cost,
     probes: { sent: probe.sent, ok: probe.ok, failed: probe.failed, maxLateMs: probe.maxLateMs, rttP50Ms: probe.rttP50Ms, rttP99Ms: probe.rttP99Ms, stop: probe.reason },
     timelineOrigin: pause,
     timeline: {
@@ -619,14 +614,10 @@ async function directMigration(b: Bench, o: Options, run: number, from: string, 
   let wallMs = 0;
   let result: { totalTimeMs: number; downtimeMs?: number; passes?: number; transferredBytes?: number };
   let probe: ProbeResult;
-  let cpu0 = process.cpuUsage();
-  let cpuMs = 0;
-  let machine0 = new Map<number, { comm: string; ms: number }>();
-  let machineCpu: Record<string, number> = {};
+  let cost: CpuCost;
   try {
     await sleep(300);
-    cpu0 = process.cpuUsage();
-    machine0 = cpuByPid();
+    const meter = startCpuMeter();
     if (o.pair === "libvirt") {
       // The issue's reference: libvirt's own peer-to-peer migration, nothing of Ferry around it.
       const destIp = b.lab.plan.hosts.find((h) => h.name === to)!.underlayIp;
@@ -644,8 +635,7 @@ async function directMigration(b: Bench, o: Options, run: number, from: string, 
       result = await withTimeout(handle.done, MIGRATION_LIMIT_MS, `direct migration ${from}→${to}`);
       wallMs = Date.now() - t0;
     }
-    cpuMs = cpuMsSince(cpu0);
-    machineCpu = cpuDiff(machine0, cpuByPid());
+    cost = meter.stop();
     await answersFlowAgain(prober, o, Date.now());
   } finally {
     [probe, pings] = await Promise.all([prober.stop(), pinger.stop()]);
@@ -657,8 +647,7 @@ async function directMigration(b: Bench, o: Options, run: number, from: string, 
     // libvirt: `virsh migrate --live --p2p` alone, timed here; QMP: reservation + QEMU's own total-time.
     referenceMs: o.pair === "libvirt" ? wallMs : reserveMs + result.totalTimeMs,
     wallMs,
-    benchCpuMs: cpuMs,
-    machineCpuMs: machineCpu,
+    ...cost,
     reserveMs,
     hypervisorTotalMs: result.totalTimeMs,
     passes: result.passes ?? null,
@@ -730,6 +719,18 @@ function virsh(uri: string, args: string[]): Promise<void> {
 }
 
 /** `virsh migrate --live --p2p --persistent --undefinesource`, as an administrator would type it. */
+/** Measures CPU from now until stop(): this process's own, and every process's on the machine. */
+function startCpuMeter(): { stop(): CpuCost } {
+  const own = process.cpuUsage();
+  const machine = cpuByPid();
+  return {
+    stop() {
+      const d = process.cpuUsage(own);
+      return { benchCpuMs: Math.round((d.user + d.system) / 1000), machineCpuMs: cpuDiff(machine, cpuByPid()) };
+    },
+  };
+}
+
 /** CPU time (ms) of every process on the machine by pid, with its command name: a snapshot to diff. */
 function cpuByPid(): Map<number, { comm: string; ms: number }> {
   const tick = 10; // USER_HZ is 100 on Linux: 10 ms per tick
@@ -758,11 +759,6 @@ function cpuDiff(before: Map<number, { comm: string; ms: number }>, after: Map<n
     if (d > 0) by.set(a.comm, (by.get(a.comm) ?? 0) + d);
   }
   return Object.fromEntries([...by].sort((x, y) => y[1] - x[1]).slice(0, 8));
-}
-
-function cpuMsSince(start: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(start);
-  return Math.round((d.user + d.system) / 1000);
 }
 
 function virshMigrate(srcUri: string, vm: string, destUri: string): Promise<void> {

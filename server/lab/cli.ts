@@ -4,6 +4,7 @@
 import path from "node:path";
 import { loadEnv } from "../env";
 import { Lab } from "./lab";
+import { labText } from "./status-text";
 import { DEFAULT_TOPOLOGY, TWO_BY_TWO } from "./topology";
 
 async function main(): Promise<void> {
@@ -47,12 +48,7 @@ async function main(): Promise<void> {
 }
 
 function print(s: Awaited<ReturnType<Lab["status"]>>): void {
-  console.log(s.up ? "lab: up" : "lab: down");
-  for (const h of s.hosts) console.log(`  ${h.name}  site ${h.site}  ${h.underlayIp}${h.migrationIp !== h.underlayIp ? ` (migration ${h.migrationIp})` : ""}  dpid ${h.dpid}  ovs ${h.ovsRunning ? "running" : "stopped"}  ${h.tunnels.join(", ")}`);
-  for (const v of s.vms) console.log(`  ${v.name}  on ${v.host}  ${v.ip}  ${v.mac}  ${v.state}`);
-  for (const c of s.clients) console.log(`  client-${c.site}  ${c.ip}  (ip netns exec ${c.ns} …)`);
-  console.log(`  inter-site link: ${s.wanRateMbit === null ? "unlimited" : `${s.wanRateMbit} Mbit/s`}`);
-  for (const p of s.problems) console.log(`  problem: ${p}`);
+  console.log(labText(s));
 }
 
 main().catch((err) => {
