@@ -364,6 +364,7 @@ async function migrateOnce(b: LabBench, g: Guest, driver: Fig11Driver, linkMbit:
     // 0 is a figure QEMU did not give (query-migrate answered without total-time): unknown, not instant.
     hypervisorTotalS: m.hypervisorTotalMs > 0 ? m.hypervisorTotalMs / 1000 : NaN,
     hypervisorWallS: m.hypervisorWallMs !== null && m.hypervisorWallMs > 0 ? m.hypervisorWallMs / 1000 : NaN,
+    hypervisorTransferS: m.hypervisorTransferMs !== null && m.hypervisorTransferMs > 0 ? m.hypervisorTransferMs / 1000 : NaN,
     downtimeMs: m.downtimeMs ?? NaN,
     transferredBytes: m.transferredBytes !== null ? Number(m.transferredBytes) : NaN,
     rounds: m.passes ?? NaN,
@@ -522,6 +523,16 @@ function recordedLines(file: string) {
 }
 
 /**
+ * QEMU's transfer time of a recorded run. On QMP hosts QEMU's total-time is that transfer (the
+ * destination was started in the reservation), so runs recorded before the field existed have it.
+ */
+function transferOfRecorded(r: { driver?: unknown; hypervisorTotalS?: unknown; hypervisorTransferS?: unknown }): number {
+  if (typeof r.hypervisorTransferS === "number" && r.hypervisorTransferS > 0) return r.hypervisorTransferS;
+  if (r.driver === "qmp" && typeof r.hypervisorTotalS === "number" && r.hypervisorTotalS > 0) return r.hypervisorTotalS;
+  return NaN;
+}
+
+/**
  * The outcome recorded in previous runs' stdout: the start line (machine, date, command, the
  * options that shape the series), the run and failure lines. Several files are parts of one sweep
  * run one after the other on the same machine (e.g. one driver each): their runs are merged, the
@@ -538,6 +549,7 @@ export function outcomeFromStdout(files: string[]): Fig11Outcome {
     // Older outputs stored QEMU's missing total-time as 0 (and NaN prints as null).
     hypervisorTotalS: typeof r.hypervisorTotalS === "number" && r.hypervisorTotalS > 0 ? r.hypervisorTotalS : NaN,
     hypervisorWallS: typeof r.hypervisorWallS === "number" && r.hypervisorWallS > 0 ? r.hypervisorWallS : NaN,
+    hypervisorTransferS: transferOfRecorded(r),
     downtimeMs: typeof r.downtimeMs === "number" && !(r.downtimeMs === 0 && !(r.hypervisorTotalS > 0)) ? r.downtimeMs : NaN,
     transferredBytes: typeof r.transferredBytes === "number" ? r.transferredBytes : NaN,
     rounds: typeof r.rounds === "number" ? r.rounds : NaN,

@@ -46,6 +46,21 @@ describe("goals", () => {
     expect(goals([bad])[0]).toMatchObject({ met: false });
     expect(goals([bad])[0]!.detail).toMatch(/lowest 80\.0 %/);
   });
+
+  it("judges a limited link over QEMU's own transfer where recorded, and shows libvirt's whole job beside it", () => {
+    // 112.5 MB over 100 Mbit/s: floor 9 s; QEMU's transfer 9.8 s (91.8 %); libvirt's job 10.4 s (86.5 %).
+    const lv = buildSeries("libvirt", 100, [{ ...run(512, 11, 10.4, 112_500_000), hypervisorTransferS: 9.8 }]);
+    const [g] = goals([lv]);
+    expect(g).toMatchObject({ met: true });
+    expect(g!.detail).toMatch(/lowest 91\.8 %.*over libvirt's whole job: 512 MiB 86\.5 %/);
+    // Without a transfer time the job decides, and the detail says so.
+    const old = buildSeries("libvirt", 100, [run(512, 11, 10.4, 112_500_000)]);
+    expect(goals([old])[0]).toMatchObject({ met: false });
+    expect(goals([old])[0]!.detail).toMatch(/over the hypervisor's job where no transfer time was recorded/);
+    const page = renderPage({ results: { machine: "m", date: "d", command: "c", series: [lv, old] }, failures: [], runs: [], elapsedS: 1 });
+    expect(page).toContain("| libvirt, 100 Mbit/s | 512 | 9.00 | 9.80 | 10.40 | 11.00 | 91.8 | 91.8 % | 86.5 % | 1.22 |");
+    expect(page).toContain("| libvirt, 100 Mbit/s | 512 | 9.00 | — | 10.40 | 11.00 | 86.5* | 86.5 %* | 86.5 % | 1.22 |");
+  });
 });
 
 describe("renderPage", () => {
@@ -131,6 +146,9 @@ describe("a sweep recorded in parts", () => {
       const slope = (d: string) => out.results.series.find((s) => s.driver === d && s.linkMbit === null)!.fit!.slope;
       expect(slope("qmp")).toBeCloseTo(0.01, 6);
       expect(slope("libvirt")).toBeCloseTo(0.02, 6);
+      // QEMU's total-time is the transfer on QMP hosts; libvirt runs without the field have none.
+      expect(out.runs.filter((r) => r.driver === "qmp").every((r) => r.hypervisorTransferS === r.hypervisorTotalS)).toBe(true);
+      expect(out.runs.filter((r) => r.driver === "libvirt").every((r) => Number.isNaN(r.hypervisorTransferS))).toBe(true);
       // The merged record reads back as the same sweep.
       const again = path.join(dir, "merged.jsonl");
       fs.writeFileSync(again, [{ bench: "fig11", start: true, machine: "test machine", date: out.results.date, command: out.results.command, load1: 1.5 }, ...out.runs.map((r) => ({ bench: "fig11", run: true, ...r }))].map((l) => JSON.stringify(l)).join("\n") + "\n");

@@ -67,11 +67,15 @@ describe("labels, order and output", () => {
     const csv = toCsv({ machine: "m", date: "d", command: "c", series: [lan, wan] }).trim().split("\n");
     expect(csv).toHaveLength(4);
     expect(csv[0]).toMatch(/^driver,link,link_mbit,memory_mib,total_s/);
-    expect(csv[1]).toBe("qmp,lan,,512,1.5,1,50,536870912,3,1,,,,");
-    expect(csv[3]!.split(",").slice(-4)).toEqual(["40", "80.8", "0.808", ""]);
-    // libvirt's `virsh migrate` wall time, where recorded, is the last column.
+    expect(csv[1]).toBe("qmp,lan,,512,1.5,1,50,536870912,3,1,,,,,,");
+    // No transfer time recorded: the job's throughput in both utilisation columns.
+    expect(csv[3]!.split(",").slice(-6)).toEqual(["40", "80.8", "0.808", "", "", "0.808"]);
+    // libvirt's `virsh migrate` wall time, where recorded, is the third column from the end.
     const lv = buildSeries("libvirt", null, [run(512, 2.2, { hypervisorWallS: 1.9 }), run(512, 2.4, { hypervisorWallS: 2.1 }), run(512, 2.3)]);
-    expect(toCsv({ machine: "m", date: "d", command: "c", series: [lv] }).trim().split("\n")[1]!.split(",").at(-1)).toBe("2");
+    expect(toCsv({ machine: "m", date: "d", command: "c", series: [lv] }).trim().split("\n")[1]!.split(",").at(-3)).toBe("2");
+    // On a limited link with QEMU's transfer time recorded, utilisation is over it; the job's follows.
+    const lw = buildSeries("libvirt", 100, [run(512, 50, { transferredBytes: 500_000_000, hypervisorTotalS: 44.444, hypervisorTransferS: 42.105 })]);
+    expect(toCsv({ machine: "m", date: "d", command: "c", series: [lw] }).trim().split("\n")[1]!.split(",").slice(-5)).toEqual(["95", "0.95", "", "42.105", "0.9"]);
   });
 });
 

@@ -14,6 +14,8 @@ export interface Fig11Point {
   hypervisorTotalS: number;
   /** The hypervisor's own migrate command, start to exit (libvirt: `virsh migrate`); 0 when none was recorded. */
   hypervisorWallS: number;
+  /** QEMU's own transfer, set-up to completion; 0 when none was recorded. */
+  hypervisorTransferS: number;
   downtimeMs: number;
   transferredBytes: number;
   rounds: number;
@@ -43,6 +45,8 @@ export interface Fig11Run {
   hypervisorTotalS: number;
   /** NaN or absent: not recorded (QMP hosts have no such command; runs before 2026-12-07 lack it). */
   hypervisorWallS?: number;
+  /** NaN or absent: not recorded (libvirt runs from before the field existed, 2026-12-07, lack it). */
+  hypervisorTransferS?: number;
   downtimeMs: number;
   transferredBytes: number;
   rounds: number;
@@ -73,6 +77,7 @@ export function pointsFromRuns(runs: readonly Fig11Run[]): Fig11Point[] {
       totalS: medianOf(rs.map((r) => r.totalS)),
       hypervisorTotalS: medianOf(rs.map((r) => r.hypervisorTotalS)),
       hypervisorWallS: medianOf(rs.map((r) => r.hypervisorWallS ?? NaN)),
+      hypervisorTransferS: medianOf(rs.map((r) => r.hypervisorTransferS ?? NaN)),
       downtimeMs: medianOf(rs.map((r) => r.downtimeMs)),
       transferredBytes: Math.round(medianOf(rs.map((r) => r.transferredBytes))),
       // A whole number of rounds (the dashboard reads it as an integer).
@@ -117,7 +122,7 @@ export function orderForSummary(series: readonly Fig11Series[]): Fig11Series[] {
 
 /** CSV of every point (one row per series and memory size), with its floor on limited links. */
 export function toCsv(res: Fig11Results): string {
-  const head = "driver,link,link_mbit,memory_mib,total_s,hypervisor_total_s,downtime_ms,transferred_bytes,rounds,runs,floor_s,effective_mbit,utilisation,hypervisor_wall_s";
+  const head = "driver,link,link_mbit,memory_mib,total_s,hypervisor_total_s,downtime_ms,transferred_bytes,rounds,runs,floor_s,effective_mbit,utilisation,hypervisor_wall_s,hypervisor_transfer_s,utilisation_job";
   const rows = [head];
   for (const s of res.series) {
     const uses = new Map(seriesLinkUse(s).map((u) => [u.memoryMiB, u]));
@@ -139,6 +144,8 @@ export function toCsv(res: Fig11Results): string {
           u?.effectiveMbit != null ? r(u.effectiveMbit, 1) : "",
           u?.utilisation != null ? r(u.utilisation, 3) : "",
           p.hypervisorWallS > 0 ? r(p.hypervisorWallS, 3) : "",
+          p.hypervisorTransferS > 0 ? r(p.hypervisorTransferS, 3) : "",
+          u?.jobUtilisation != null ? r(u.jobUtilisation, 3) : "",
         ].join(","),
       );
     }

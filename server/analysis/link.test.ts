@@ -37,6 +37,19 @@ describe("linkUse", () => {
     expect(u.effectiveMbit).toBeCloseTo(180, 12);
     expect(u.utilisation).toBeCloseTo(0.9, 12);
     expect(u.totalOverFloor).toBeCloseTo(12 / 9, 12);
+    // No transfer time recorded: the job stands in, and says so.
+    expect(u.basis).toBe("job");
+    expect(u.jobUtilisation).toBeCloseTo(0.9, 12);
+  });
+
+  it("takes the emulator's own transfer time where recorded, and keeps the job's figure beside it", () => {
+    // 225 MB over 200 Mbit/s: the transfer took 9.5 s (≈ 94.7 %); libvirt's job, 10 s (90 %).
+    const u = linkUse({ transferredBytes: 225_000_000, hypervisorTotalS: 10, hypervisorTransferS: 9.5, totalS: 12 }, 200);
+    expect(u.basis).toBe("transfer");
+    expect(u.effectiveMbit).toBeCloseTo(225_000_000 * 8 / 9.5 / 1e6, 9);
+    expect(u.utilisation).toBeCloseTo(9 / 9.5, 12);
+    expect(u.jobUtilisation).toBeCloseTo(0.9, 12);
+    expect(linkUse({ transferredBytes: 225_000_000, hypervisorTotalS: 10, hypervisorTransferS: Number.NaN, totalS: 12 }, 200).basis).toBe("job");
   });
 
   it("leaves the ratios null when the transfer time is unknown", () => {
@@ -44,5 +57,6 @@ describe("linkUse", () => {
     expect(u.effectiveMbit).toBeNull();
     expect(u.utilisation).toBeNull();
     expect(u.totalOverFloor).toBeNull();
+    expect(u.basis).toBeNull();
   });
 });

@@ -22,22 +22,34 @@ export interface LinkUse {
   effectiveMbit: number | null;
   /** effectiveMbit ÷ linkMbit (1 = the link was full for the whole transfer). */
   utilisation: number | null;
+  /**
+   * Which time the throughput is over: "transfer" = QEMU's own (set-up to completion), "job" = the
+   * hypervisor's whole job, for runs that recorded no transfer time.
+   */
+  basis: "transfer" | "job" | null;
+  /** bytes ÷ the hypervisor's whole job ÷ link rate (libvirt's job also starts the destination QEMU). */
+  jobUtilisation: number | null;
   /** Ferry's total time ÷ the floor (1 = nothing but the bytes on the link). */
   totalOverFloor: number | null;
 }
 
 /**
- * One migration (or one median point) against its link: `hypervisorTotalS` is the time the
- * hypervisor spent moving the bytes, `totalS` Ferry's whole migration (checks and set-up included).
+ * One migration (or one median point) against its link: `hypervisorTransferS` is the time the
+ * emulator spent moving the bytes (0, NaN or absent: not recorded, and the hypervisor's job time
+ * `hypervisorTotalS` stands in), `totalS` Ferry's whole migration (checks and set-up included).
  */
-export function linkUse(p: { transferredBytes: number; hypervisorTotalS: number; totalS: number }, linkMbit: number): LinkUse {
+export function linkUse(p: { transferredBytes: number; hypervisorTotalS: number; hypervisorTransferS?: number; totalS: number }, linkMbit: number): LinkUse {
   const floorS = floorSeconds(p.transferredBytes, linkMbit);
-  const eff = effectiveMbit(p.transferredBytes, p.hypervisorTotalS);
+  const transfer = (p.hypervisorTransferS ?? 0) > 0 ? p.hypervisorTransferS! : null;
+  const job = effectiveMbit(p.transferredBytes, p.hypervisorTotalS);
+  const eff = transfer !== null ? effectiveMbit(p.transferredBytes, transfer) : job;
   return {
     linkMbit,
     floorS,
     effectiveMbit: eff,
     utilisation: eff === null ? null : eff / linkMbit,
+    basis: eff === null ? null : transfer !== null ? "transfer" : "job",
+    jobUtilisation: job === null ? null : job / linkMbit,
     totalOverFloor: floorS > 0 && p.totalS > 0 ? p.totalS / floorS : null,
   };
 }

@@ -84,6 +84,12 @@ export interface MigrationResult {
    * one (libvirt: `virsh migrate`, its set-up and finish included).
    */
   commandWallMs?: number;
+  /**
+   * The emulator's own transfer time: QEMU's migration from its set-up to completion (QMP: its
+   * total-time; libvirt: its MIGRATION events at the source). Excludes what a driver does around
+   * the transfer, such as libvirt starting the destination QEMU inside its job. Unknown for Xen.
+   */
+  transferMs?: number;
   transferredBytes?: number;
   passes?: number;
 }

@@ -112,6 +112,9 @@ describe.skipIf(unavailable)("migration orchestrator on the lab", () => {
     // virsh migrate's own wall time holds libvirt's job and its set-up and finish around it.
     expect(m.hypervisorWallMs).toBeGreaterThanOrEqual(m.hypervisorTotalMs!);
     expect(m.totalTimeMs).toBeGreaterThan(m.hypervisorWallMs!);
+    // QEMU's own transfer lies inside libvirt's job, which also started the destination's QEMU.
+    expect(m.hypervisorTransferMs).toBeGreaterThan(0);
+    expect(m.hypervisorTransferMs).toBeLessThan(m.hypervisorTotalMs!);
     expect(m.switchoverMs).not.toBeNull();
     // Ferry's own downtime, from libvirt's events: the source paused, then the VM ran at B.
     expect(m.pauseMs).toBeGreaterThan(0);

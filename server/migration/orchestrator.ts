@@ -387,6 +387,7 @@ export class Orchestrator {
             totalTimeMs: Date.now() - startedAt,
             hypervisorTotalMs: result.totalTimeMs,
             hypervisorWallMs: result.commandWallMs ?? null,
+            hypervisorTransferMs: result.transferMs ?? null,
             transferredBytes: result.transferredBytes !== undefined ? BigInt(Math.round(result.transferredBytes)) : null,
             passes: result.passes ?? null,
             networkSnapshot,

@@ -38,7 +38,7 @@ import {
   type DomainXmlInfo,
   type JobInfo,
 } from "./parse";
-import { LifecycleWatcher, type LifecycleEvent } from "./events";
+import { LifecycleWatcher, QemuMigrationWatcher, transferMsFrom, type LifecycleEvent, type QemuMigrationEvent } from "./events";
 import { cleanStderr, DEFAULT_TIMEOUT_MS, isNotFound, runVirsh, toHypervisorError, virshArgs, virshEnv, VirshFailure } from "./virsh";
 
 export interface LibvirtDriverOptions {
@@ -550,7 +550,9 @@ class LibvirtMigration {
   private readonly listeners: ((p: MigrationProgress) => void)[] = [];
   private readonly switchoverListeners: ((e: SwitchoverEvent) => void)[] = [];
   private readonly switchovers = new Map<SwitchoverEvent["event"], SwitchoverEvent>();
-  private watchers: LifecycleWatcher[] = [];
+  private watchers: { stop(): void }[] = [];
+  /** QEMU's MIGRATION events at the source, for its own transfer time. */
+  private readonly qemuEvents: QemuMigrationEvent[] = [];
   /** The destination's completed-job statistics, asked for as soon as the VM runs there. */
   private earlyStats?: Promise<string>;
   private child?: ChildProcess;
@@ -648,6 +650,8 @@ class LibvirtMigration {
       new LifecycleWatcher(this.source.uri, (e) => this.onLifecycle("source", e), watchFor),
       new LifecycleWatcher(this.dest.uri, (e) => this.onLifecycle("dest", e), watchFor),
     ];
+    // libvirt's job also covers starting the destination QEMU; QEMU's own events bound the transfer.
+    if (this.plan.detailedProgress) this.watchers.push(new QemuMigrationWatcher(this.source.uri, this.name, (e) => void this.qemuEvents.push(e), watchFor));
     try {
       await this.prepare();
     } catch (err) {
@@ -778,6 +782,7 @@ class LibvirtMigration {
       downtimeMs: job?.downtimeMs,
       totalTimeMs: job?.timeElapsedMs ?? wallMs,
       commandWallMs: wallMs,
+      transferMs: transferMsFrom(this.qemuEvents),
       transferredBytes: job?.memoryProcessed ?? job?.dataProcessed ?? last?.memoryProcessed,
       passes: job?.iteration ?? last?.iteration,
     };

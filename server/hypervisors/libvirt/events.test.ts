@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseLifecycleLine } from "./events";
+import { parseLifecycleLine, parseQemuMigrationLine, transferMsFrom } from "./events";
 
 describe("parseLifecycleLine", () => {
   it("reads the domain, the event and its detail from virsh's event lines", () => {
@@ -22,5 +22,33 @@ describe("parseLifecycleLine", () => {
     expect(parseLifecycleLine("events received: 3", 0)).toBeNull();
     expect(parseLifecycleLine("event 'reboot' for domain 'vm1'", 0)).toBeNull();
     expect(parseLifecycleLine("", 0)).toBeNull();
+  });
+});
+
+describe("parseQemuMigrationLine", () => {
+  it("reads the domain, QEMU's status and QEMU's own timestamp (microseconds kept)", () => {
+    expect(parseQemuMigrationLine(`event MIGRATION at 1796616757.725409 for domain 'vm1': {"status":"setup"}\n`)).toEqual({ domain: "vm1", status: "setup", at: 1796616757725.409 });
+    expect(parseQemuMigrationLine(`event MIGRATION at 10.5 for domain 'a b': {"status":"completed"}`)).toEqual({ domain: "a b", status: "completed", at: 10500 });
+  });
+
+  it("ignores other events and lines it cannot read", () => {
+    expect(parseQemuMigrationLine(`event MIGRATION_PASS at 1.000001 for domain 'vm1': {"pass":1}`)).toBeNull();
+    expect(parseQemuMigrationLine(`event MIGRATION at 1.000001 for domain 'vm1': {"status":`)).toBeNull();
+    expect(parseQemuMigrationLine(`event MIGRATION at 1.000001 for domain 'vm1': {"pass":1}`)).toBeNull();
+    expect(parseQemuMigrationLine("events received: 3")).toBeNull();
+  });
+});
+
+describe("transferMsFrom", () => {
+  const ev = (status: string, at: number) => ({ domain: "vm1", status, at });
+
+  it("is the time from QEMU's first setup to its completion", () => {
+    expect(transferMsFrom([ev("setup", 1000), ev("active", 1063), ev("device", 1276), ev("completed", 1381.5)])).toBe(381.5);
+  });
+
+  it("is unknown without both ends, or with a completion from before the setup", () => {
+    expect(transferMsFrom([ev("active", 1063), ev("completed", 1381)])).toBeUndefined();
+    expect(transferMsFrom([ev("setup", 1000), ev("failed", 1200)])).toBeUndefined();
+    expect(transferMsFrom([ev("completed", 900), ev("setup", 1000)])).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
-// A `virsh event --loop` process reading one daemon's domain lifecycle events as they happen:
-// how the driver learns the instant a migrating VM pauses at the source and runs at the
-// destination, without polling.
+// `virsh` processes reading one daemon's events as they happen: domain lifecycle events (how the
+// driver learns the instant a migrating VM pauses at the source and runs at the destination,
+// without polling) and QEMU's own MIGRATION events (when the emulator's transfer began and ended).
 import { spawn, type ChildProcess } from "node:child_process";
 import { virshArgs, virshEnv } from "./virsh";
 
@@ -27,18 +27,49 @@ export function parseLifecycleLine(line: string, at: number): LifecycleEvent | n
   return { domain: m[5]!, event: m[6]!, detail: (m[7] ?? "").trim(), at: Number.isFinite(stamped) ? stamped : at };
 }
 
-/** Watches one connection until stop(); a watcher that dies simply reports nothing more. */
-export class LifecycleWatcher {
+export interface QemuMigrationEvent {
+  domain: string;
+  /** QEMU's MigrationStatus: "setup", "active", "device", "completed", "failed", … */
+  status: string;
+  /** QEMU's own timestamp of the event, ms since the epoch (microseconds kept as a fraction). */
+  at: number;
+}
+
+// event MIGRATION at 1796616757.725409 for domain 'vm1': {"status":"setup"}
+const QEMU_LINE = /^event MIGRATION at (\d+)\.(\d{1,6}) for domain '([^']+)': (\{.*\})$/;
+
+/** One MIGRATION line of `virsh qemu-monitor-event` (without --timestamp: QEMU's own time). */
+export function parseQemuMigrationLine(line: string): QemuMigrationEvent | null {
+  const m = QEMU_LINE.exec(line.trim());
+  if (!m) return null;
+  let status: unknown;
+  try {
+    status = (JSON.parse(m[4]!) as { status?: unknown }).status;
+  } catch {
+    return null;
+  }
+  if (typeof status !== "string") return null;
+  return { domain: m[3]!, status, at: Number(m[1]) * 1000 + Number(m[2]!.padEnd(6, "0")) / 1000 };
+}
+
+/**
+ * QEMU's transfer time from its MIGRATION events at the source: first "setup" to "completed".
+ * Undefined unless both were seen (a watcher that started late, or a migration that failed).
+ */
+export function transferMsFrom(events: readonly QemuMigrationEvent[]): number | undefined {
+  const setup = events.find((e) => e.status === "setup");
+  const completed = setup && events.find((e) => e.status === "completed" && e.at >= setup.at);
+  return setup && completed ? completed.at - setup.at : undefined;
+}
+
+/** One `virsh` event process until stop(); one that dies simply reports nothing more. */
+class VirshEventStream {
   private readonly child: ChildProcess;
   private buf = "";
   private stopped = false;
 
-  constructor(uri: string, onEvent: (e: LifecycleEvent) => void, maxSeconds: number) {
-    // Read-only is enough to listen; --timeout bounds a watcher whose owner forgot it.
-    this.child = spawn("virsh", virshArgs(uri, ["event", "--event", "lifecycle", "--loop", "--timestamp", "--timeout", String(Math.max(1, Math.ceil(maxSeconds)))], true), {
-      stdio: ["ignore", "pipe", "ignore"],
-      env: virshEnv(),
-    });
+  constructor(uri: string, args: string[], readonly: boolean, onLine: (line: string, at: number) => void) {
+    this.child = spawn("virsh", virshArgs(uri, args, readonly), { stdio: ["ignore", "pipe", "ignore"], env: virshEnv() });
     this.child.on("error", () => {});
     this.child.stdout!.on("data", (d: Buffer) => {
       const at = Date.now();
@@ -47,8 +78,7 @@ export class LifecycleWatcher {
       while ((nl = this.buf.indexOf("\n")) >= 0) {
         const line = this.buf.slice(0, nl);
         this.buf = this.buf.slice(nl + 1);
-        const e = parseLifecycleLine(line, at);
-        if (e && !this.stopped) onEvent(e);
+        if (!this.stopped) onLine(line, at);
       }
       if (this.buf.length > 4096) this.buf = "";
     });
@@ -58,5 +88,43 @@ export class LifecycleWatcher {
     if (this.stopped) return;
     this.stopped = true;
     if (this.child.exitCode === null) this.child.kill("SIGKILL");
+  }
+}
+
+/** --timeout bounds a watcher whose owner forgot it. */
+const timeoutArgs = (maxSeconds: number) => ["--timeout", String(Math.max(1, Math.ceil(maxSeconds)))];
+
+/** Domain lifecycle events of one connection (read-only is enough to listen). */
+export class LifecycleWatcher {
+  private readonly stream: VirshEventStream;
+
+  constructor(uri: string, onEvent: (e: LifecycleEvent) => void, maxSeconds: number) {
+    this.stream = new VirshEventStream(uri, ["event", "--event", "lifecycle", "--loop", "--timestamp", ...timeoutArgs(maxSeconds)], true, (line, at) => {
+      const e = parseLifecycleLine(line, at);
+      if (e) onEvent(e);
+    });
+  }
+
+  stop(): void {
+    this.stream.stop();
+  }
+}
+
+/**
+ * QEMU's MIGRATION events for one domain. libvirt refuses this registration on a read-only
+ * connection; listening changes nothing in the domain.
+ */
+export class QemuMigrationWatcher {
+  private readonly stream: VirshEventStream;
+
+  constructor(uri: string, domain: string, onEvent: (e: QemuMigrationEvent) => void, maxSeconds: number) {
+    this.stream = new VirshEventStream(uri, ["qemu-monitor-event", "--domain", domain, "--event", "MIGRATION", "--loop", ...timeoutArgs(maxSeconds)], false, (line) => {
+      const e = parseQemuMigrationLine(line);
+      if (e && e.domain === domain) onEvent(e);
+    });
+  }
+
+  stop(): void {
+    this.stream.stop();
   }
 }

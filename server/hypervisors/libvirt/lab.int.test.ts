@@ -134,6 +134,11 @@ describe.skipIf(unavailable)("libvirt driver on the two-site lab", () => {
     // virsh migrate ran from before the job began until after it ended, and within our own wait.
     expect(result.commandWallMs).toBeGreaterThanOrEqual(result.totalTimeMs);
     expect(result.commandWallMs).toBeLessThanOrEqual(wall);
+    // QEMU's own transfer, from its MIGRATION events at the source: inside libvirt's job (which
+    // also starts the destination QEMU) and at least as long as the pause it ends with.
+    expect(result.transferMs).toBeGreaterThan(0);
+    expect(result.transferMs).toBeLessThan(result.totalTimeMs);
+    expect(result.transferMs).toBeGreaterThanOrEqual(result.downtimeMs ?? 0);
     expect(result.downtimeMs).toBeGreaterThanOrEqual(0);
     expect(result.transferredBytes).toBeGreaterThan(10 * 1024 * 1024);
     expect(result.passes).toBeGreaterThanOrEqual(1);

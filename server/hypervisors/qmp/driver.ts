@@ -987,6 +987,8 @@ class QmpMigration implements MigrationHandle {
     this.resolveDone({
       downtimeMs: info.downtime,
       totalTimeMs: info["total-time"] ?? 0,
+      // QEMU's total-time is its transfer: the destination was started in the reservation.
+      transferMs: info["total-time"],
       transferredBytes: info.ram?.transferred,
       passes: info.ram?.["dirty-sync-count"],
     });

@@ -203,6 +203,8 @@ describe.skipIf(unavailable)("QmpDriver on the two-site lab", () => {
     expect(switchovers[1]!.at).toBeLessThanOrEqual(doneAt);
     // The final figures are QEMU's, read once it had filled them in (never a placeholder 0).
     expect(result.totalTimeMs).toBeGreaterThan(0);
+    // The destination was started in the reservation: QEMU's total-time is the whole transfer.
+    expect(result.transferMs).toBe(result.totalTimeMs);
     // Every byte of the stream arrived over the migration network; the underlay carried only
     // the probes' tunnelled traffic, a small fraction of it.
     const sent = result.transferredBytes ?? 0;

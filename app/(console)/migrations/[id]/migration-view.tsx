@@ -141,6 +141,9 @@ export function MigrationView({ id }: { id: string }) {
             <Figure label="total (Ferry)" value={d.totalTimeMs === null ? "—" : `${(d.totalTimeMs / 1000).toFixed(2)} s`} />
             <Figure label="total (hypervisor)" value={d.hypervisorTotalMs === null ? "—" : `${(d.hypervisorTotalMs / 1000).toFixed(2)} s`} />
             {d.hypervisorWallMs !== null && d.hypervisorWallMs !== undefined && <Figure label="virsh migrate, start to exit" value={`${(d.hypervisorWallMs / 1000).toFixed(2)} s`} />}
+            {d.hypervisorTransferMs !== null && d.hypervisorTransferMs !== undefined && d.hypervisorTransferMs !== d.hypervisorTotalMs && (
+              <Figure label="QEMU's transfer, set-up to completion" value={`${(d.hypervisorTransferMs / 1000).toFixed(2)} s`} />
+            )}
             <Figure label="pause seen by the guest (Ferry)" value={d.pauseMs === null || d.pauseMs === undefined ? "—" : `${Math.round(d.pauseMs)} ms`} />
             <Figure label="network moved, after the pause began" value={d.switchoverMs === null ? "—" : `${Math.round(d.switchoverMs)} ms`} />
           </dl>
