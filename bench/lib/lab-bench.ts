@@ -9,7 +9,6 @@ import { deployMigrations } from "../../server/database/migrate";
 import { openDb, type Db } from "../../server/db";
 import type { HypervisorDriver } from "../../server/hypervisors/driver";
 import { labDrivers } from "../../server/hypervisors/lab-drivers";
-import { QmpDriver } from "../../server/hypervisors/qmp/driver";
 import { registerLab } from "../../server/inventory/lab-sync";
 import { defaultGuestDir } from "../../server/lab/guest/image";
 import { Lab } from "../../server/lab/lab";
@@ -100,7 +99,8 @@ export async function startLabBench(o: { tag: string; topology: LabTopology; cle
   const guestDir = defaultGuestDir();
   const drivers = labDrivers(lab, guestDir, log);
   cleanups.push(async () => {
-    for (const d of drivers.values()) if (d instanceof QmpDriver) await d.close();
+    // QMP drivers hold monitor connections, libvirt drivers their hosts' event listeners.
+    for (const d of drivers.values()) await d.close().catch(() => {});
   });
   // The orchestrator audits as this user; an unknown one would violate the audit's foreign key.
   await db.user.create({ data: { id: BENCH_USER.id, username: BENCH_USER.username, passwordHash: "!", role: "admin" } });

@@ -22,6 +22,7 @@ import { deployMigrations } from "../../server/database/migrate";
 import { openDb, type Db } from "../../server/db";
 import { labDrivers } from "../../server/hypervisors/lab-drivers";
 import type { HypervisorDriver } from "../../server/hypervisors/driver";
+import { QemuMigrationWatcher, transferMsFrom, type QemuMigrationEvent } from "../../server/hypervisors/libvirt/events";
 import { parseDomJobInfo } from "../../server/hypervisors/libvirt/parse";
 import { QmpDriver } from "../../server/hypervisors/qmp/driver";
 import { registerLab, registerLabVms } from "../../server/inventory/lab-sync";
@@ -95,6 +96,8 @@ interface ProbedRun extends RunCost {
   downtimeMs: number | null;
   totalTimeMs: number | null;
   hypervisorTotalMs: number | null;
+  /** QEMU's own transfer, set-up to completion (libvirt's job also starts the destination QEMU). */
+  hypervisorTransferMs: number | null;
   switchoverMs: number | null;
   /** Ferry's own downtime: source paused → destination running, from the hypervisors' events. */
   pauseMs: number | null;
@@ -127,6 +130,7 @@ interface DirectRun extends RunCost {
   wallMs: number;
   reserveMs: number;
   hypervisorTotalMs: number;
+  hypervisorTransferMs: number | null;
   downtimeMs: number | null;
   /** Longest gap seen by the same prober during the direct migration (no relocation, no announce). */
   gapMs: number;
@@ -428,7 +432,8 @@ async function setUp(o: Options, tag: string): Promise<Bench> {
   const guestDir = defaultGuestDir();
   const drivers = labDrivers(lab, guestDir, log);
   cleanups.push(async () => {
-    for (const d of drivers.values()) if (d instanceof QmpDriver) await d.close();
+    // QMP drivers hold monitor connections, libvirt drivers their hosts' event listeners.
+    for (const d of drivers.values()) await d.close().catch(() => {});
   });
 
   let vm: LabVm;
@@ -558,6 +563,7 @@ async function probedMigration(b: Bench, o: Options, run: number, variant: Varia
     downtimeMs: m.downtimeMs,
     totalTimeMs: m.totalTimeMs,
     hypervisorTotalMs: m.hypervisorTotalMs,
+    hypervisorTransferMs: m.hypervisorTransferMs,
     passes: m.passes,
     transferredBytes: m.transferredBytes === null ? null : Number(m.transferredBytes),
     switchoverMs: m.switchoverMs,
@@ -612,9 +618,13 @@ async function directMigration(b: Bench, o: Options, run: number, from: string, 
   let t0 = 0;
   let reserveMs = 0;
   let wallMs = 0;
-  let result: { totalTimeMs: number; downtimeMs?: number; passes?: number; transferredBytes?: number };
+  let result: { totalTimeMs: number; downtimeMs?: number; passes?: number; transferredBytes?: number; transferMs?: number };
   let probe: ProbeResult;
   let cost: CpuCost;
+  // QEMU's own events, as the driver listens to them (started ahead, as the driver's are): the
+  // transfer inside libvirt's job.
+  const events: QemuMigrationEvent[] = [];
+  const watcher = o.pair === "libvirt" ? new QemuMigrationWatcher(b.lab.libvirtUriOf(from), b.vm.name, (e) => void events.push(e), MIGRATION_LIMIT_MS / 1000) : null;
   try {
     await sleep(300);
     const meter = startCpuMeter();
@@ -624,7 +634,7 @@ async function directMigration(b: Bench, o: Options, run: number, from: string, 
       t0 = Date.now();
       await virshMigrate(b.lab.libvirtUriOf(from), b.vm.name, `qemu+tcp://${destIp}/system`);
       wallMs = Date.now() - t0;
-      result = await libvirtCompletedJob(b.lab.libvirtUriOf(to), b.vm.name);
+      result = { ...(await libvirtCompletedJob(b.lab.libvirtUriOf(to), b.vm.name)), transferMs: transferMsFrom(events) };
     } else {
       t0 = Date.now();
       const info = await src.getVm(b.vm.name);
@@ -638,6 +648,7 @@ async function directMigration(b: Bench, o: Options, run: number, from: string, 
     cost = meter.stop();
     await answersFlowAgain(prober, o, Date.now());
   } finally {
+    watcher?.stop();
     [probe, pings] = await Promise.all([prober.stop(), pinger.stop()]);
   }
   await registerLabVms(b.db, { ...b.lab.plan, vms: [{ ...b.vm, host: to }] });
@@ -650,6 +661,7 @@ async function directMigration(b: Bench, o: Options, run: number, from: string, 
     ...cost,
     reserveMs,
     hypervisorTotalMs: result.totalTimeMs,
+    hypervisorTransferMs: result.transferMs ?? null,
     passes: result.passes ?? null,
     transferredBytes: result.transferredBytes ?? null,
     downtimeMs: result.downtimeMs ?? null,
@@ -718,7 +730,6 @@ function virsh(uri: string, args: string[]): Promise<void> {
   });
 }
 
-/** `virsh migrate --live --p2p --persistent --undefinesource`, as an administrator would type it. */
 /** Measures CPU from now until stop(): this process's own, and every process's on the machine. */
 function startCpuMeter(): { stop(): CpuCost } {
   const own = process.cpuUsage();
@@ -761,6 +772,7 @@ function cpuDiff(before: Map<number, { comm: string; ms: number }>, after: Map<n
   return Object.fromEntries([...by].sort((x, y) => y[1] - x[1]).slice(0, 8));
 }
 
+/** `virsh migrate --live --p2p --persistent --undefinesource`, as an administrator would type it. */
 function virshMigrate(srcUri: string, vm: string, destUri: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn("virsh", ["-q", "-c", srcUri, "migrate", "--live", "--p2p", "--persistent", "--undefinesource", vm, destUri], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, LC_ALL: "C" } });
@@ -882,6 +894,11 @@ export async function main(argv: string[]): Promise<number> {
       overhead_outside_hv_runs: ferry.map((f, i) => (f.totalTimeMs ?? NaN) - (f.hypervisorTotalMs || NaN) - (direct[i]!.referenceMs - (direct[i]!.hypervisorTotalMs || NaN))),
       hv_total_ms_runs: ferry.map((f) => f.hypervisorTotalMs),
       direct_hv_total_ms_runs: direct.map((d) => d.hypervisorTotalMs),
+      baseline_hv_total_ms_runs: baseline.map((f) => f.hypervisorTotalMs),
+      // QEMU's own transfer inside each job (on QMP hosts the same as the job).
+      hv_transfer_ms_runs: ferry.map((f) => f.hypervisorTransferMs),
+      baseline_hv_transfer_ms_runs: baseline.map((f) => f.hypervisorTransferMs),
+      direct_hv_transfer_ms_runs: direct.map((d) => d.hypervisorTransferMs),
       direct_gap_runs: direct.map((d) => d.gapMs),
       baseline_gap_runs: baseline.map((f) => f.gapMs),
       real_pause_runs: ferry.map((f) => f.realPauseMs),

@@ -59,7 +59,8 @@ export function parseQemuMigrationLine(line: string): QemuMigrationEvent | null 
 export function transferMsFrom(events: readonly QemuMigrationEvent[]): number | undefined {
   const setup = events.find((e) => e.status === "setup");
   const completed = setup && events.find((e) => e.status === "completed" && e.at >= setup.at);
-  return setup && completed ? completed.at - setup.at : undefined;
+  // To the microsecond QEMU stamps (epoch milliseconds with a fraction carry float noise).
+  return setup && completed ? Math.round((completed.at - setup.at) * 1000) / 1000 : undefined;
 }
 
 /** One `virsh` event process until stop(); one that dies simply reports nothing more. */
