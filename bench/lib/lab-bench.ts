@@ -99,7 +99,7 @@ export async function startLabBench(o: { tag: string; topology: LabTopology; cle
   const guestDir = defaultGuestDir();
   const drivers = labDrivers(lab, guestDir, log);
   cleanups.push(async () => {
-    // QMP drivers hold monitor connections, libvirt drivers their hosts' event listeners.
+    // Every driver, not only QMP's (which hold monitor connections): close() is how each ends cleanly.
     for (const d of drivers.values()) await d.close().catch(() => {});
   });
   // The orchestrator audits as this user; an unknown one would violate the audit's foreign key.
