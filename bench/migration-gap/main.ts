@@ -98,6 +98,8 @@ interface ProbedRun extends RunCost {
   hypervisorTotalMs: number | null;
   /** QEMU's own transfer, set-up to completion (libvirt's job also starts the destination QEMU). */
   hypervisorTransferMs: number | null;
+  /** The driver's own migrate command, start to exit (libvirt: the `virsh migrate` Ferry ran). */
+  hypervisorWallMs: number | null;
   switchoverMs: number | null;
   /** Ferry's own downtime: source paused → destination running, from the hypervisors' events. */
   pauseMs: number | null;
@@ -564,6 +566,7 @@ async function probedMigration(b: Bench, o: Options, run: number, variant: Varia
     totalTimeMs: m.totalTimeMs,
     hypervisorTotalMs: m.hypervisorTotalMs,
     hypervisorTransferMs: m.hypervisorTransferMs,
+    hypervisorWallMs: m.hypervisorWallMs,
     passes: m.passes,
     transferredBytes: m.transferredBytes === null ? null : Number(m.transferredBytes),
     switchoverMs: m.switchoverMs,
@@ -896,6 +899,9 @@ export async function main(argv: string[]): Promise<number> {
       hv_total_ms_runs: ferry.map((f) => f.hypervisorTotalMs),
       direct_hv_total_ms_runs: direct.map((d) => d.hypervisorTotalMs),
       baseline_hv_total_ms_runs: baseline.map((f) => f.hypervisorTotalMs),
+      // libvirt: Ferry's total − the wall time of the very `virsh migrate` it ran, i.e. what Ferry
+      // adds around the command in the same migration, free of the hypervisor's run-to-run spread.
+      outside_command_ms_runs: ferry.map((f) => (f.hypervisorWallMs !== null && f.totalTimeMs !== null ? f.totalTimeMs - f.hypervisorWallMs : null)),
       // QEMU's own transfer inside each job (on QMP hosts the same as the job).
       hv_transfer_ms_runs: ferry.map((f) => f.hypervisorTransferMs),
       baseline_hv_transfer_ms_runs: baseline.map((f) => f.hypervisorTransferMs),
