@@ -362,9 +362,9 @@ async function migrateOnce(b: LabBench, g: Guest, driver: Fig11Driver, linkMbit:
     memoryMiB: g.vm.memoryMiB,
     totalS: m.totalTimeMs / 1000,
     // 0 is a figure QEMU did not give (query-migrate answered without total-time): unknown, not instant.
-    hypervisorTotalS: m.hypervisorTotalMs > 0 ? m.hypervisorTotalMs / 1000 : NaN,
-    hypervisorWallS: m.hypervisorWallMs !== null && m.hypervisorWallMs > 0 ? m.hypervisorWallMs / 1000 : NaN,
-    hypervisorTransferS: m.hypervisorTransferMs !== null && m.hypervisorTransferMs > 0 ? m.hypervisorTransferMs / 1000 : NaN,
+    hypervisorTotalS: positive(m.hypervisorTotalMs) / 1000,
+    hypervisorWallS: positive(m.hypervisorWallMs) / 1000,
+    hypervisorTransferS: positive(m.hypervisorTransferMs) / 1000,
     downtimeMs: m.downtimeMs ?? NaN,
     transferredBytes: m.transferredBytes !== null ? Number(m.transferredBytes) : NaN,
     rounds: m.passes ?? NaN,
@@ -527,9 +527,13 @@ function recordedLines(file: string) {
  * destination was started in the reservation), so runs recorded before the field existed have it.
  */
 function transferOfRecorded(r: { driver?: unknown; hypervisorTotalS?: unknown; hypervisorTransferS?: unknown }): number {
-  if (typeof r.hypervisorTransferS === "number" && r.hypervisorTransferS > 0) return r.hypervisorTransferS;
-  if (r.driver === "qmp" && typeof r.hypervisorTotalS === "number" && r.hypervisorTotalS > 0) return r.hypervisorTotalS;
-  return NaN;
+  const recorded = positive(r.hypervisorTransferS);
+  return Number.isNaN(recorded) && r.driver === "qmp" ? positive(r.hypervisorTotalS) : recorded;
+}
+
+/** A recorded time, or NaN where none was: null, absent, or 0 (a figure the backend did not give). */
+function positive(x: unknown): number {
+  return typeof x === "number" && x > 0 ? x : NaN;
 }
 
 /**
@@ -547,8 +551,8 @@ export function outcomeFromStdout(files: string[]): Fig11Outcome {
   const runs = (recorded.flatMap((r) => r.lines.filter((l) => l.run === true)) as unknown as Fig11Outcome["runs"]).map((r) => ({
     ...r,
     // Older outputs stored QEMU's missing total-time as 0 (and NaN prints as null).
-    hypervisorTotalS: typeof r.hypervisorTotalS === "number" && r.hypervisorTotalS > 0 ? r.hypervisorTotalS : NaN,
-    hypervisorWallS: typeof r.hypervisorWallS === "number" && r.hypervisorWallS > 0 ? r.hypervisorWallS : NaN,
+    hypervisorTotalS: positive(r.hypervisorTotalS),
+    hypervisorWallS: positive(r.hypervisorWallS),
     hypervisorTransferS: transferOfRecorded(r),
     downtimeMs: typeof r.downtimeMs === "number" && !(r.downtimeMs === 0 && !(r.hypervisorTotalS > 0)) ? r.downtimeMs : NaN,
     transferredBytes: typeof r.transferredBytes === "number" ? r.transferredBytes : NaN,

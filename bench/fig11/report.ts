@@ -13,6 +13,9 @@ const lineText = (slope: number, intercept: number) => `${n(slope, 5)} × m ${in
 
 const n = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? "—" : x.toFixed(d));
 
+/** A share as "93.5 %" ("—" when unknown). */
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? "—" : `${n(x * 100, 1)} %`);
+
 /** The line through one recorded time of a series' points (0: not recorded at that size). */
 function lineThrough(s: Fig11Series, key: "hypervisorTotalS" | "hypervisorWallS") {
   return linearFit(s.points.filter((p) => p[key] > 0).map((p) => [p.memoryMiB, p[key]] as const));
@@ -58,13 +61,13 @@ export function goals(series: readonly Fig11Series[]): Goal[] {
     const worst = uses.reduce<number | null>((w, u) => (u.utilisation === null ? w : w === null ? u.utilisation : Math.min(w, u.utilisation)), null);
     // Over QEMU's own transfer for both drivers; libvirt's whole job (which also starts the
     // destination's QEMU, as Ferry's reservation does on QMP hosts) is shown beside it.
-    const jobs = uses.filter((u) => u.basis === "transfer" && u.jobUtilisation !== null && s.driver === "libvirt");
+    const jobs = s.driver === "libvirt" ? uses.filter((u) => u.basis === "transfer" && u.jobUtilisation !== null) : [];
     const onJob = uses.some((u) => u.basis === "job") ? "; over the hypervisor's job where no transfer time was recorded" : "";
-    const jobText = jobs.length ? `; over libvirt's whole job: ${jobs.map((u) => `${u.memoryMiB} MiB ${n(u.jobUtilisation! * 100, 1)} %`).join(", ")}` : "";
+    const jobText = jobs.length ? `; over libvirt's whole job: ${jobs.map((u) => `${u.memoryMiB} MiB ${pct(u.jobUtilisation)}`).join(", ")}` : "";
     out.push({
       what: `${seriesName(s)}: effective throughput ≥ 90 % of the link`,
       met: worst === null ? null : worst >= 0.9,
-      detail: worst === null ? "no throughput" : `lowest ${n(worst * 100, 1)} % (${uses.map((u) => `${u.memoryMiB} MiB ${n((u.utilisation ?? NaN) * 100, 1)} %`).join(", ")}${onJob})${jobText}`,
+      detail: worst === null ? "no throughput" : `lowest ${pct(worst)} (${uses.map((u) => `${u.memoryMiB} MiB ${pct(u.utilisation ?? NaN)}`).join(", ")}${onJob})${jobText}`,
     });
   }
   return out;
@@ -124,7 +127,6 @@ export function renderPage(out: Fig11Outcome, previous = ""): string {
       const byMem = new Map(s.points.map((p) => [p.memoryMiB, p]));
       for (const u of seriesLinkUse(s)) {
         const p = byMem.get(u.memoryMiB)!;
-        const pct = (x: number | null) => (x === null ? "—" : `${n(x * 100, 1)} %`);
         const star = u.basis === "job" ? "*" : "";
         L.push(
           `| ${seriesName(s)} | ${u.memoryMiB} | ${n(u.floorS)} | ${n(p.hypervisorTransferS > 0 ? p.hypervisorTransferS : NaN)} | ${n(p.hypervisorTotalS > 0 ? p.hypervisorTotalS : NaN)} | ${n(p.totalS)} | ${n(u.effectiveMbit, 1)}${star} | ${pct(u.utilisation)}${star} | ${pct(u.jobUtilisation)} | ${n(u.totalOverFloor)} |`,

@@ -3,7 +3,7 @@ import { eventLine, migrationSummary, phaseLine, progressBar, progressLine, seco
 import { MigrationWatch, snapshotFromRecord, type Snapshot } from "./watch";
 import { resolveSwitch } from "./commands/flows";
 import { pickDestination } from "./commands/migrate";
-import { labText } from "./commands/lab";
+import { labText } from "../lab/status-text";
 
 const PHASES = ["pre-migration", "reservation", "pre-copy", "stop-and-copy", "commitment", "activation"];
 

@@ -3,8 +3,6 @@ import { print, signedIn, type Cli } from "../context";
 import { toJson } from "../render";
 import { labText } from "../../lab/status-text";
 
-export { labText };
-
 /** Exit status of `lab status` when the lab is not up (as `npm run lab -- status`). */
 export const LAB_NOT_UP = 3;
 

@@ -96,18 +96,12 @@ class VirshEventStream {
 const timeoutArgs = (maxSeconds: number) => ["--timeout", String(Math.max(1, Math.ceil(maxSeconds)))];
 
 /** Domain lifecycle events of one connection (read-only is enough to listen). */
-export class LifecycleWatcher {
-  private readonly stream: VirshEventStream;
-
+export class LifecycleWatcher extends VirshEventStream {
   constructor(uri: string, onEvent: (e: LifecycleEvent) => void, maxSeconds: number) {
-    this.stream = new VirshEventStream(uri, ["event", "--event", "lifecycle", "--loop", "--timestamp", ...timeoutArgs(maxSeconds)], true, (line, at) => {
+    super(uri, ["event", "--event", "lifecycle", "--loop", "--timestamp", ...timeoutArgs(maxSeconds)], true, (line, at) => {
       const e = parseLifecycleLine(line, at);
       if (e) onEvent(e);
     });
-  }
-
-  stop(): void {
-    this.stream.stop();
   }
 }
 
@@ -115,17 +109,11 @@ export class LifecycleWatcher {
  * QEMU's MIGRATION events for one domain. libvirt refuses this registration on a read-only
  * connection; listening changes nothing in the domain.
  */
-export class QemuMigrationWatcher {
-  private readonly stream: VirshEventStream;
-
+export class QemuMigrationWatcher extends VirshEventStream {
   constructor(uri: string, domain: string, onEvent: (e: QemuMigrationEvent) => void, maxSeconds: number) {
-    this.stream = new VirshEventStream(uri, ["qemu-monitor-event", "--domain", domain, "--event", "MIGRATION", "--loop", ...timeoutArgs(maxSeconds)], false, (line) => {
+    super(uri, ["qemu-monitor-event", "--domain", domain, "--event", "MIGRATION", "--loop", ...timeoutArgs(maxSeconds)], false, (line) => {
       const e = parseQemuMigrationLine(line);
-      if (e && e.domain === domain) onEvent(e);
+      if (e) onEvent(e);
     });
-  }
-
-  stop(): void {
-    this.stream.stop();
   }
 }
