@@ -31,6 +31,7 @@ export function labDrivers(lab: Lab, guestDir: string, log: (line: string) => vo
           migrationIp: h.migrationIp,
           memoryTotalMiB: perHostMiB,
           storagePaths,
+          qemuBinary: LAB_QEMU,
           log,
         }),
       );

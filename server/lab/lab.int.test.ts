@@ -106,7 +106,7 @@ describe.skipIf(unavailable)("two-site lab", () => {
       expect(again.requests).toBe(doc.requests + 1);
     }
     // Each guest runs under the lab's QEMU wrapper: 8 KiB more RAM than libvirt's whole MiB, so
-    // QEMU 7.2's TCG keeps the guest's writes during a migration (server/lab/libvirt/qemu-tcg-shim.sh).
+    // QEMU 7.2's TCG keeps the guest's writes during a migration (server/lab/lab-qemu.sh).
     for (const vm of lab.plan.vms) {
       const ns = lab.plan.hosts.find((h) => h.name === vm.host)!.ns;
       const pids = qemuPidsIn(ns, vm.name);
@@ -114,6 +114,8 @@ describe.skipIf(unavailable)("two-site lab", () => {
       const args = fs.readFileSync(`/proc/${pids[0]}/cmdline`, "utf8").split("\0");
       expect(args[args.indexOf("-m") + 1]).toBe(`${vm.memoryMiB * 1024 + 8}k`);
       expect(args.find((a) => a.includes('"id":"pc.ram"'))).toContain(`"size":${vm.memoryMiB * 1024 * 1024 + 8192}`);
+      // …and without transparent huge pages, whose first touch costs vary widely here (lab-qemu.sh).
+      expect(fs.readFileSync(`/proc/${pids[0]}/status`, "utf8")).toMatch(/^THP_enabled:\s+0$/m);
     }
     // libvirt plugged each VM into its host's br-int with Neutron-style external_ids; the controller sees the port.
     const a1 = controller.switch(lab.plan.hosts[0]!.dpid)!;

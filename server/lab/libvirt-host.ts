@@ -380,11 +380,13 @@ export interface LabDomainSpec {
 }
 
 /**
- * The lab's QEMU for libvirt guests: a wrapper that gives the guest 8 KiB more RAM than libvirt's
- * whole MiB, which keeps QEMU 7.2's TCG from losing guest writes during a migration (see the
- * script). Lab hosts share this path; a real host runs its own QEMU.
+ * The lab's QEMU, for libvirt and QMP hosts alike: a wrapper that gives a libvirt guest 8 KiB more
+ * RAM than libvirt's whole MiB, which keeps QEMU 7.2's TCG from losing guest writes during a
+ * migration, and runs QEMU without transparent huge pages, whose first-touch cost on this
+ * machine varies by a factor of forty (see the script). Lab hosts share this path; a real host
+ * runs its own QEMU.
  */
-export const LAB_QEMU = path.join(TEMPLATES, "qemu-tcg-shim.sh");
+export const LAB_QEMU = path.join(path.dirname(TEMPLATES), "lab-qemu.sh");
 
 /** Domain XML for a TCG guest with direct kernel boot, plugged into the host's br-int. */
 export function labDomainXml(d: LabDomainSpec): string {

@@ -104,7 +104,7 @@ export class LibvirtDriver implements HypervisorDriver {
   private readonly pollIntervalMs: number;
   private readonly migrationTimeoutMs: number;
   readonly daemonRecoveryTimeoutMs: number;
-  private readonly emulator: string | undefined;
+  readonly emulator: string | undefined;
   private identity?: HostIdentity;
   private recent?: { at: number; value: { nodeText: string; vms: VmInfo[] } };
   private readonly reservations = new Map<string, Reservation>();

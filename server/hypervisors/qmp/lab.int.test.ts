@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OpenFlowController } from "../../../controller/controller";
 import { ovsUnavailableReason } from "../../../controller/ovsdb/testing/ovs-instance";
 import { Lab } from "../../lab/lab";
+import { LAB_QEMU } from "../../lab/libvirt-host";
 import { ovsPaths } from "../../lab/ovs-daemons";
 import { listNamespaces, nsRun, rxBytes } from "../../lab/sh";
 import { MIGRATION_IF, TWO_BY_TWO } from "../../lab/topology";
@@ -120,6 +121,8 @@ describe.skipIf(unavailable)("QmpDriver on the two-site lab", () => {
           migrationIp: host(n).migrationIp,
           memoryTotalMiB: 1024,
           storagePaths,
+          // The lab's QEMU, as labDrivers gives the lab's QMP hosts.
+          qemuBinary: LAB_QEMU,
         });
       a2 = mk("host-a2");
       b2 = mk("host-b2");
@@ -162,6 +165,8 @@ describe.skipIf(unavailable)("QmpDriver on the two-site lab", () => {
     const [pid] = qemuPidsWith(a2.marker(vmName));
     const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
     expect(args[args.indexOf("-m") + 1]).toBe(`${256 * 1024 + 8}k`);
+    // The lab's wrapper ran it without transparent huge pages.
+    expect(fs.readFileSync(`/proc/${pid}/status`, "utf8")).toMatch(/^THP_enabled:\s+0$/m);
     const facts = await a2.facts();
     expect(facts).toMatchObject({ driver: "qmp", hypervisor: "qemu", memoryTotalMiB: 1024, memoryFreeMiB: 1024 - 256 });
     expect(facts.hypervisorVersion).toMatch(/^\d+\.\d+/);
