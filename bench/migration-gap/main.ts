@@ -16,6 +16,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { OpenFlowController } from "../../controller/controller";
 import type { ControllerEvent } from "../../controller/events";
 import { deployMigrations } from "../../server/database/migrate";
@@ -100,6 +101,8 @@ interface ProbedRun extends RunCost {
   hypervisorTransferMs: number | null;
   /** The driver's own migrate command, start to exit (libvirt: the `virsh migrate` Ferry ran). */
   hypervisorWallMs: number | null;
+  /** Longest this process's event loop (orchestrator, controller, drivers) was held up during the migration. */
+  loopDelayMaxMs: number;
   switchoverMs: number | null;
   /** Ferry's own downtime: source paused → destination running, from the hypervisors' events. */
   pauseMs: number | null;
@@ -533,13 +536,16 @@ async function probedMigration(b: Bench, o: Options, run: number, variant: Varia
   const t0 = Date.now();
   let settledAt = 0;
   let cost: CpuCost = { benchCpuMs: 0, machineCpuMs: {} };
+  const loop = monitorEventLoopDelay({ resolution: 5 });
   try {
     // A steady stream of answers before the migration starts.
     await sleep(300);
     const meter = startCpuMeter();
+    loop.enable();
     ({ id } = await b.orch[variant].start({ vmName: b.vm.name, destHost: to, user: USER }));
     await withTimeout(b.orch[variant].settled(id), MIGRATION_LIMIT_MS, `migration ${from}→${to}`);
     settledAt = Date.now();
+    loop.disable();
     cost = meter.stop();
     await answersFlowAgain(prober, o, settledAt);
   } finally {
@@ -567,6 +573,7 @@ async function probedMigration(b: Bench, o: Options, run: number, variant: Varia
     hypervisorTotalMs: m.hypervisorTotalMs,
     hypervisorTransferMs: m.hypervisorTransferMs,
     hypervisorWallMs: m.hypervisorWallMs,
+    loopDelayMaxMs: Math.round(loop.max / 1e5) / 10,
     passes: m.passes,
     transferredBytes: m.transferredBytes === null ? null : Number(m.transferredBytes),
     switchoverMs: m.switchoverMs,
@@ -922,6 +929,7 @@ export async function main(argv: string[]): Promise<number> {
       // libvirt: Ferry's total − the wall time of the very `virsh migrate` it ran, i.e. what Ferry
       // adds around the command in the same migration, free of the hypervisor's run-to-run spread.
       outside_command_ms_runs: ferry.map((f) => (f.hypervisorWallMs !== null && f.totalTimeMs !== null ? f.totalTimeMs - f.hypervisorWallMs : null)),
+      loop_delay_max_ms_runs: ferry.map((f) => f.loopDelayMaxMs),
       // QEMU's own transfer inside each job (on QMP hosts the same as the job).
       hv_transfer_ms_runs: ferry.map((f) => f.hypervisorTransferMs),
       baseline_hv_transfer_ms_runs: baseline.map((f) => f.hypervisorTransferMs),
