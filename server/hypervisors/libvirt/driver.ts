@@ -141,7 +141,7 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   private error(err: unknown, what: string, domain?: string): Error {
-    const e = toHypervisorError(err, what, this.uri, "MIGRATION_FAILED", domain);
+    const e = toHypervisorError(err, what, this, "MIGRATION_FAILED", domain);
     // Outside migrations a plain failure is not one of the typed conditions: keep it untyped.
     if (e.code === "MIGRATION_FAILED" && !what.startsWith("migrat")) return new Error(`${this.name}: ${e.message}`);
     return e;

@@ -99,6 +99,8 @@ describe.skipIf(!hasVirsh())("libvirt driver against libvirt's test driver", () 
 
   it("answers UNKNOWN_VM for a domain that does not exist", async () => {
     expect(await codeOf(drv.getVm("no-such-vm"))).toBe("UNKNOWN_VM");
+    // Named by the host, as the administrator knows it, not by its connection URI.
+    expect(await drv.getVm("no-such-vm").catch((e: Error) => e.message)).toBe(`no VM named "no-such-vm" on ${drv.name}`);
     expect(await codeOf(drv.start("no-such-vm"))).toBe("UNKNOWN_VM");
     expect(await codeOf(drv.destroy("no-such-vm"))).toBe("UNKNOWN_VM");
     expect(await codeOf(drv.undefine("no-such-vm"))).toBe("UNKNOWN_VM");
@@ -167,6 +169,7 @@ describe.skipIf(!hasVirsh())("libvirt driver against libvirt's test driver", () 
     const err = await d.facts().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HypervisorError);
     expect((err as HypervisorError).code).toBe("BACKEND_UNREACHABLE");
+    expect((err as HypervisorError).message).toBe("libvirt on gone did not answer (virsh list; qemu+tcp://127.0.0.1:1/system)");
     expect((err as HypervisorError).detail).toMatch(/Connection refused/);
     expect(await codeOf(d.listVms())).toBe("BACKEND_UNREACHABLE");
     expect(await codeOf(d.getVm("x"))).toBe("BACKEND_UNREACHABLE");

@@ -74,13 +74,14 @@ export function isNotFound(err: unknown): boolean {
  * Maps a virsh failure: unreachable daemon → BACKEND_UNREACHABLE, missing domain → UNKNOWN_VM
  * (when a domain was named), anything else → the fallback code.
  */
-export function toHypervisorError(err: unknown, what: string, uri: string, fallback: HypervisorError["code"], domain?: string): HypervisorError {
+/** `host` names the hypervisor host as the administrator knows it; its URI is kept for the unreachable case. */
+export function toHypervisorError(err: unknown, what: string, host: { name: string; uri: string }, fallback: HypervisorError["code"], domain?: string): HypervisorError {
   if (err instanceof HypervisorError) return err;
   if (isUnreachable(err)) {
-    return new HypervisorError("BACKEND_UNREACHABLE", `libvirt at ${uri} did not answer (${what})`, (err as VirshFailure).stderr);
+    return new HypervisorError("BACKEND_UNREACHABLE", `libvirt on ${host.name} did not answer (${what}; ${host.uri})`, (err as VirshFailure).stderr);
   }
   if (domain !== undefined && isNotFound(err)) {
-    return new HypervisorError("UNKNOWN_VM", `no VM named "${domain}" on ${uri}`, (err as VirshFailure).stderr);
+    return new HypervisorError("UNKNOWN_VM", `no VM named "${domain}" on ${host.name}`, (err as VirshFailure).stderr);
   }
   const detail = err instanceof Error ? err.message : String(err);
   return new HypervisorError(fallback, `${what} failed: ${detail}`, detail);
