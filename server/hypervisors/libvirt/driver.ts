@@ -1,9 +1,9 @@
 // HypervisorDriver over libvirt, through virsh (see README.md for why virsh and where each
 // figure comes from). One driver = one libvirt connection URI = one hypervisor host.
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { launch, type LaunchedProcess } from "../../runtime/launcher";
 import {
   HypervisorError,
   type HostFacts,
@@ -555,7 +555,7 @@ class LibvirtMigration {
   private readonly qemuEvents: QemuMigrationEvent[] = [];
   /** The destination's completed-job statistics, asked for as soon as the VM runs there. */
   private earlyStats?: Promise<string>;
-  private child?: ChildProcess;
+  private child?: LaunchedProcess;
   private stderr = "";
   private settled = false;
   private cancelled = false;
@@ -673,15 +673,16 @@ class LibvirtMigration {
     }
     this.startedAt = Date.now();
     this.emit({ status: "setup" });
-    // spawn, not exec: the command lives as long as the migration.
-    const child = spawn("virsh", virshArgs(this.source.uri, this.plan.migrate), { stdio: ["ignore", "ignore", "pipe"], env: virshEnv() });
+    // Launched, not exec'd: the command lives as long as the migration.
+    const child = launch("virsh", virshArgs(this.source.uri, this.plan.migrate), { stderr: true, env: virshEnv() });
     this.child = child;
-    child.stderr!.on("data", (d: Buffer) => {
+    let spawnError = "";
+    child.on("stderr", (d: Buffer) => {
       this.stderr += d.toString();
       if (this.stderr.length > MAX_STDERR) this.stderr = this.stderr.slice(-MAX_STDERR / 2);
     });
-    child.on("error", (err) => void this.finish(null, err.message));
-    child.on("close", (code) => void this.finish(code, ""));
+    child.on("error", (err: Error) => (spawnError = err.message));
+    child.on("exit", (code: number | null) => void this.finish(code, spawnError));
     this.poller = setTimeout(() => void this.poll(), this.pollIntervalMs);
     this.deadline = setTimeout(() => {
       this.stderr += `\nmigration did not finish within ${Math.round(this.migrationTimeoutMs / 1000)} s; aborted`;

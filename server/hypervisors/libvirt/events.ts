@@ -1,7 +1,7 @@
 // `virsh` processes reading one daemon's events as they happen: domain lifecycle events (how the
 // driver learns the instant a migrating VM pauses at the source and runs at the destination,
 // without polling) and QEMU's own MIGRATION events (when the emulator's transfer began and ended).
-import { spawn, type ChildProcess } from "node:child_process";
+import { launch, type LaunchedProcess } from "../../runtime/launcher";
 import { virshArgs, virshEnv } from "./virsh";
 
 export interface LifecycleEvent {
@@ -65,15 +65,15 @@ export function transferMsFrom(events: readonly QemuMigrationEvent[]): number | 
 
 /** One `virsh` event process until stop(); one that dies simply reports nothing more. */
 class VirshEventStream {
-  private readonly child: ChildProcess;
+  private readonly child: LaunchedProcess;
   private buf = "";
   private stopped = false;
 
   constructor(uri: string, args: string[], readonly: boolean, onLine: (line: string, at: number) => void) {
-    this.child = spawn("virsh", virshArgs(uri, args, readonly), { stdio: ["ignore", "pipe", "ignore"], env: virshEnv() });
+    this.child = launch("virsh", virshArgs(uri, args, readonly), { stdout: true, env: virshEnv() });
     this.child.on("error", () => {});
-    this.child.stdout!.on("data", (d: Buffer) => {
-      const at = Date.now();
+    // `at`: when the helper read the line, before any wait in this process's event loop.
+    this.child.on("stdout", (d: Buffer, at: number) => {
       this.buf += d.toString();
       let nl: number;
       while ((nl = this.buf.indexOf("\n")) >= 0) {
@@ -88,7 +88,7 @@ class VirshEventStream {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.child.exitCode === null) this.child.kill("SIGKILL");
+    this.child.kill("SIGKILL");
   }
 }
 

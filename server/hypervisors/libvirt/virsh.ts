@@ -1,6 +1,7 @@
 // Runs virsh against one connection URI with a time limit and turns its failures into typed
 // errors. Every call is its own process: a hung daemon costs one killed child, never the server.
-import { execFile } from "node:child_process";
+// The processes are started by the launcher's helper, not forked from the server (launcher.ts).
+import { execLaunched } from "../../runtime/launcher";
 import { HypervisorError } from "../driver";
 
 export const DEFAULT_TIMEOUT_MS = 20_000;
@@ -39,13 +40,13 @@ export function virshArgs(uri: string, args: readonly string[], readonly = false
 export function runVirsh(uri: string, args: readonly string[], opts: VirshOptions = {}): Promise<string> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    execFile(
+    execLaunched(
       "virsh",
       virshArgs(uri, args, opts.readonly),
-      { timeout: timeoutMs, killSignal: "SIGKILL", env: virshEnv(), maxBuffer: 32 * 1024 * 1024 },
+      { timeoutMs, killSignal: "SIGKILL", env: virshEnv(), maxBuffer: 32 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (!err && !(opts.failOnStderr && /^error:/m.test(stderr))) return resolve(stdout);
-        const timedOut = (err as { killed?: boolean } | null)?.killed === true;
+        const timedOut = err?.killed === true;
         const msg = cleanStderr(stderr) || (timedOut ? `no answer within ${Math.round(timeoutMs / 1000)} s` : (err?.message ?? "virsh failed"));
         reject(new VirshFailure(args, msg, timedOut));
       },

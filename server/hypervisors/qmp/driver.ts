@@ -1,10 +1,10 @@
 // HypervisorDriver for a plain-QEMU host: Ferry owns the QEMU processes, talks to each over its
 // QMP socket and plugs each VM's tap into the host's br-int through OVSDB. See README.md.
-import { execFile } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { execLaunched } from "../../runtime/launcher";
 import { OvsdbClient, Vswitch } from "../../../controller/ovsdb";
 import {
   HypervisorError,
@@ -95,11 +95,12 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Runs a command through the launcher's helper (not forked from the server: launcher.ts). */
 function exec(cmd: string, args: readonly string[], timeoutMs = 30_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 4 * MIB }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(" ")}: ${String(stderr).trim() || err.message}`));
-      else resolve(String(stdout).trim());
+    execLaunched(cmd, args, { timeoutMs, maxBuffer: 4 * MIB }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(" ")}: ${stderr.trim() || err.message}`));
+      else resolve(stdout.trim());
     });
   });
 }
