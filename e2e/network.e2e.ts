@@ -140,6 +140,12 @@ test("an admin live-migrates vm1 to site B from the dashboard: pre-checks, six p
     await expect(timeline.locator(`[data-phase="${phase}"]`)).toHaveAttribute("data-status", "done");
   }
   await expect(page.getByTestId("downtime")).toContainText("ms");
+  // Progress once it is over: the throughput (the last sample's, or the average over pre-copy and
+  // stop-and-copy) and the pre-copy curve, or, when pre-copy ended before two samples, why not.
+  await expect(page.getByTestId("progress-figures")).toContainText(/throughput\s*\d+\.\d MB\/s/);
+  if ((await page.getByRole("img", { name: "remaining memory per sample" }).count()) === 0) {
+    await expect(page.getByTestId("precopy-curve-empty")).toHaveText(/^No pre-copy curve: pre-copy took \d+ ms, and [01] progress samples? arrived in that time\.$/);
+  }
 
   // The same VM (boot id) keeps serving, now from site B across the tunnel.
   const after = probe();

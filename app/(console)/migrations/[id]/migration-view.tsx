@@ -64,6 +64,16 @@ export function MigrationView({ id }: { id: string }) {
   const progress = status === "completed" ? 1 : (live?.progress ?? 0);
   const isAdmin = me.data?.role === "admin";
   const commitment = d.phases.find((p) => p.name === "commitment");
+  const finished = status === "completed" || status === "failed" || status === "cancelled";
+  const phaseMs = (name: string) => {
+    const p = d.phases.find((x) => x.name === name);
+    return p?.startedAt && p.endedAt ? new Date(p.endedAt).getTime() - new Date(p.startedAt).getTime() : null;
+  };
+  const precopyMs = phaseMs("pre-copy");
+  const copyMs = (precopyMs ?? 0) + (phaseMs("stop-and-copy") ?? 0);
+  // Once it is over, what was sent over the time it took to send it: a real figure, not a sample.
+  const averageBps = status === "completed" && d.transferredBytes && copyMs > 0 ? (Number(d.transferredBytes) / copyMs) * 1000 : null;
+  const throughput = last?.throughputBps ? `${(last.throughputBps / 1e6).toFixed(1)} MB/s` : averageBps ? `${(averageBps / 1e6).toFixed(1)} MB/s (average)` : "—";
 
   return (
     <>
@@ -123,14 +133,18 @@ export function MigrationView({ id }: { id: string }) {
           <div className="mb-2 h-3 overflow-hidden rounded bg-slate-100" role="progressbar" aria-valuenow={Math.round(progress * 100)} aria-valuemin={0} aria-valuemax={100}>
             <div className="h-full bg-accent-500 transition-all" style={{ width: `${Math.round(progress * 100)}%` }} />
           </div>
-          <dl className="grid grid-cols-2 gap-y-1 text-sm md:grid-cols-5">
+          <dl className="grid grid-cols-2 gap-y-1 text-sm md:grid-cols-5" data-testid="progress-figures">
             <Figure label="transferred" value={mib(d.transferredBytes ?? last?.transferredBytes)} />
             <Figure label="remaining" value={status === "completed" ? "0 MiB" : mib(last?.remainingBytes)} />
-            <Figure label="throughput" value={last?.throughputBps ? `${(last.throughputBps / 1e6).toFixed(1)} MB/s` : "—"} />
+            <Figure label="throughput" value={throughput} />
             <Figure label="dirty rate" value={last?.dirtyPagesRate !== undefined ? `${Math.round(last.dirtyPagesRate)} pages/s` : "—"} />
             <Figure label="round" value={String(d.passes ?? last?.pass ?? "—")} />
           </dl>
-          <RemainingChart samples={samples.filter((s) => s.remainingBytes !== null && s.remainingBytes !== undefined).map((s) => ({ at: new Date(s.at).getTime(), remaining: Number(s.remainingBytes ?? 0), dirty: s.dirtyPagesRate ?? 0 }))} />
+          <RemainingChart
+            samples={samples.filter((s) => s.remainingBytes !== null && s.remainingBytes !== undefined).map((s) => ({ at: new Date(s.at).getTime(), remaining: Number(s.remainingBytes ?? 0), dirty: s.dirtyPagesRate ?? 0 }))}
+            finished={finished}
+            precopyMs={precopyMs}
+          />
         </Card>
         <Card title="Downtime">
           <div className="text-4xl font-semibold tabular-nums" data-testid="downtime">
@@ -165,8 +179,20 @@ function Figure({ label, value }: { label: string; value: string }) {
 }
 
 /** Remaining bytes per sample: the shape of pre-copy convergence. */
-function RemainingChart({ samples }: { samples: { at: number; remaining: number; dirty: number }[] }) {
-  if (samples.length < 2) return <p className="mt-3 text-xs text-slate-500">The pre-copy curve appears as samples arrive.</p>;
+function RemainingChart({ samples, finished, precopyMs }: { samples: { at: number; remaining: number; dirty: number }[]; finished: boolean; precopyMs: number | null }) {
+  if (samples.length < 2) {
+    const n = `${samples.length} progress sample${samples.length === 1 ? "" : "s"}`;
+    const text = !finished
+      ? "The pre-copy curve appears as samples arrive."
+      : precopyMs !== null
+        ? `No pre-copy curve: pre-copy took ${precopyMs} ms, and ${n} arrived in that time.`
+        : `No pre-copy curve: ${n} arrived before the migration ended.`;
+    return (
+      <p className="mt-3 text-xs text-slate-500" data-testid="precopy-curve-empty">
+        {text}
+      </p>
+    );
+  }
   const w = 560;
   const h = 120;
   const t0 = samples[0]!.at;
