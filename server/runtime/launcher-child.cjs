@@ -11,6 +11,7 @@
 // would have had the server started them itself.
 "use strict";
 const { spawn } = require("node:child_process");
+const { createInterface } = require("node:readline");
 
 const procs = new Map();
 const send = (m) => process.stdout.write(JSON.stringify(m) + "\n");
@@ -45,31 +46,26 @@ function start(m) {
   c.on("exit", (code, signal) => setTimeout(() => exit(code, signal), 200).unref());
 }
 
-let buf = "";
-process.stdin.setEncoding("utf8");
-process.stdin.on("data", (d) => {
-  buf += d;
-  let nl;
-  while ((nl = buf.indexOf("\n")) >= 0) {
-    const line = buf.slice(0, nl);
-    buf = buf.slice(nl + 1);
-    let m;
-    try {
-      m = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (m.op === "spawn") start(m);
-    else if (m.op === "kill") {
-      const c = procs.get(m.id);
-      if (c && c.exitCode === null && c.signalCode === null) {
-        try {
-          c.kill(m.signal || "SIGTERM");
-        } catch {
-          // Already gone: its exit is on the way.
-        }
+function command(line) {
+  let m;
+  try {
+    m = JSON.parse(line);
+  } catch {
+    return;
+  }
+  if (m.op === "spawn") start(m);
+  else if (m.op === "kill") {
+    const c = procs.get(m.id);
+    if (c && c.exitCode === null && c.signalCode === null) {
+      try {
+        c.kill(m.signal || "SIGTERM");
+      } catch {
+        // Already gone: its exit is on the way.
       }
     }
   }
-});
-process.stdin.on("end", () => process.exit(0));
+}
+
+createInterface({ input: process.stdin, crlfDelay: Infinity })
+  .on("line", command)
+  .on("close", () => process.exit(0));

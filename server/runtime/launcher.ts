@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import path from "node:path";
+import { createInterface } from "node:readline";
 
 const CHILD = path.join(import.meta.dirname, "launcher-child.cjs");
 
@@ -23,8 +24,6 @@ export interface LaunchOptions {
  * to), and "exit" (code, signal, epoch ms), always last and exactly once.
  */
 export class LaunchedProcess extends EventEmitter {
-  exitCode: number | null = null;
-  signalCode: string | null = null;
   exited = false;
 
   constructor(
@@ -51,7 +50,6 @@ interface Message {
 
 class Launcher {
   private child: ChildProcess | null = null;
-  private buf = "";
   private nextId = 1;
   private readonly live = new Map<number, LaunchedProcess>();
 
@@ -72,40 +70,30 @@ class Launcher {
     if (this.child) return this.child;
     const child = spawn(process.execPath, [CHILD], { stdio: ["pipe", "pipe", "inherit"] });
     this.child = child;
-    this.buf = "";
-    child.stdout!.setEncoding("utf8");
-    child.stdout!.on("data", (d: string) => this.receive(d));
+    createInterface({ input: child.stdout!, crlfDelay: Infinity }).on("line", (line) => this.receive(line));
     child.stdin!.on("error", () => {});
     child.on("error", () => this.lost(child, "the process launcher could not start"));
     child.on("exit", (code, signal) => this.lost(child, `the process launcher exited (${signal ?? code})`));
     return child;
   }
 
-  private receive(d: string): void {
-    this.buf += d;
-    let nl: number;
-    while ((nl = this.buf.indexOf("\n")) >= 0) {
-      const line = this.buf.slice(0, nl);
-      this.buf = this.buf.slice(nl + 1);
-      let m: Message;
-      try {
-        m = JSON.parse(line) as Message;
-      } catch {
-        continue;
-      }
-      const p = this.live.get(m.id);
-      if (!p) continue;
-      if (m.ev === "out" || m.ev === "err") p.emit(m.ev === "out" ? "stdout" : "stderr", Buffer.from(m.data ?? "", "base64"), m.at ?? Date.now());
-      else if (m.ev === "error") this.fail(p, m.message ?? "launch failed");
-      else if (m.ev === "exit") this.settle(p, m.code ?? null, m.signal ?? null, m.at ?? Date.now());
+  private receive(line: string): void {
+    let m: Message;
+    try {
+      m = JSON.parse(line) as Message;
+    } catch {
+      return;
     }
+    const p = this.live.get(m.id);
+    if (!p) return;
+    if (m.ev === "out" || m.ev === "err") p.emit(m.ev === "out" ? "stdout" : "stderr", Buffer.from(m.data ?? "", "base64"), m.at ?? Date.now());
+    else if (m.ev === "error") this.fail(p, m.message ?? "launch failed");
+    else if (m.ev === "exit") this.settle(p, m.code ?? null, m.signal ?? null, m.at ?? Date.now());
   }
 
   private settle(p: LaunchedProcess, code: number | null, signal: string | null, at: number): void {
     if (p.exited) return;
     p.exited = true;
-    p.exitCode = code;
-    p.signalCode = signal;
     this.live.delete(p.id);
     this.hold();
     p.emit("exit", code, signal, at);
@@ -176,16 +164,17 @@ export function execLaunched(
   let overflow = false;
   let startError: string | null = null;
   const max = opts.maxBuffer ?? 1024 * 1024;
+  const killSignal = opts.killSignal ?? "SIGTERM";
   const timer = setTimeout(() => {
     killed = true;
-    p.kill(opts.killSignal ?? "SIGTERM");
+    p.kill(killSignal);
   }, opts.timeoutMs);
   const take = (into: Buffer[]) => (b: Buffer) => {
     if (overflow) return;
     size += b.length;
     if (size > max) {
       overflow = true;
-      return p.kill(opts.killSignal ?? "SIGTERM");
+      return p.kill(killSignal);
     }
     into.push(b);
   };

@@ -65,10 +65,7 @@ export function MigrationView({ id }: { id: string }) {
   const isAdmin = me.data?.role === "admin";
   const commitment = d.phases.find((p) => p.name === "commitment");
   const finished = status === "completed" || status === "failed" || status === "cancelled";
-  const phaseMs = (name: string) => {
-    const p = d.phases.find((x) => x.name === name);
-    return p?.startedAt && p.endedAt ? new Date(p.endedAt).getTime() - new Date(p.startedAt).getTime() : null;
-  };
+  const phaseMs = (name: string) => durationMs(d.phases.find((x) => x.name === name));
   const precopyMs = phaseMs("pre-copy");
   const copyMs = (precopyMs ?? 0) + (phaseMs("stop-and-copy") ?? 0);
   // Once it is over, what was sent over the time it took to send it: a real figure, not a sample.
@@ -117,7 +114,7 @@ export function MigrationView({ id }: { id: string }) {
         {phases.map((p) => {
           const tone =
             p.status === "done" ? "bg-emerald-500" : p.status === "active" ? "animate-pulse bg-sky-500" : p.status === "failed" ? "bg-red-500" : "bg-slate-200";
-          const ms = p.startedAt && p.endedAt ? new Date(p.endedAt).getTime() - new Date(p.startedAt).getTime() : null;
+          const ms = durationMs(p);
           return (
             <li key={p.name} data-phase={p.name} data-status={p.status} title={p.detail ?? undefined}>
               <div className={`h-2 rounded ${tone}`} />
@@ -167,6 +164,11 @@ export function MigrationView({ id }: { id: string }) {
       <NetworkPanel network={d.network} status={status} sourceHost={d.sourceHost} destHost={d.destHost} commitmentDetail={commitment?.detail ?? null} />
     </>
   );
+}
+
+/** A phase's duration once it has ended; null while it runs or if it never started. */
+function durationMs(p: { startedAt?: string | Date | null; endedAt?: string | Date | null } | undefined): number | null {
+  return p?.startedAt && p.endedAt ? new Date(p.endedAt).getTime() - new Date(p.startedAt).getTime() : null;
 }
 
 function Figure({ label, value }: { label: string; value: string }) {
